@@ -1,0 +1,1 @@
+//! Path-sensitive lock analysis.

@@ -1,0 +1,334 @@
+//! The language-neutral intermediate representation.
+//!
+//! Every front end lowers each function body into a [`Function`]: a control
+//! flow graph of basic blocks holding [`Stmt`]s and ending in a
+//! [`Terminator`]. Expressions are flattened three-address style: nested calls
+//! are hoisted into temporaries (`$t0`, `$t1`, ...) in evaluation order, so
+//! a call never appears inside an operand. Short-circuit `&&`/`||`, `?:`,
+//! `!`, `likely()`/`unlikely()`, casts and parentheses are resolved by the
+//! front end into branches, so a [`Cond`] is always atomic.
+//!
+//! Nothing past this module knows which language a function came from.
+
+use crate::source::Span;
+
+/// Index of a basic block inside [`Function::blocks`].
+pub type BlockId = usize;
+
+/// What a front end produced for one source file.
+#[derive(Debug, Clone, Default)]
+pub struct Unit {
+    pub functions: Vec<Function>,
+    /// Struct initializers that register functions as callbacks, e.g.
+    /// `static const struct vm_operations_struct x = { .fault = f, ... }`.
+    pub registrations: Vec<Registration>,
+    /// Number of functions whose body contained at least one opaque region.
+    /// Kept on the unit too so that parse health can be reported per file.
+    pub opaque_functions: usize,
+}
+
+/// A designated initializer of a struct that names functions.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Struct tag without `struct`, e.g. `vm_operations_struct`.
+    pub struct_type: String,
+    /// `(field, function name)` for every field initialised with a plain
+    /// identifier, e.g. `("fault", "filemap_fault")`.
+    pub fields: Vec<(String, String)>,
+    pub span: Span,
+}
+
+/// A type as far as the analysis cares: the base name (struct tag or
+/// scalar type name, qualifiers and `struct` removed) and pointer depth.
+/// C `struct vm_fault *` and Rust `*mut bindings::vm_fault` both become
+/// `{ base: "vm_fault", ptr: 1 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TypeRef {
+    pub base: String,
+    pub ptr: u8,
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub name: String,
+    pub ty: TypeRef,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    /// The whole definition.
+    pub span: Span,
+    /// The function's name in its declarator.
+    pub name_span: Span,
+    pub params: Vec<Var>,
+    /// Locals declared anywhere in the body (flat; shadowing is ignored).
+    pub locals: Vec<Var>,
+    pub ret: TypeRef,
+    /// Lock annotations attached to the definition, as written in the
+    /// annotation vocabulary (`releases(fault_lock(vmf))`, ...).
+    pub annotations: Vec<Annotation>,
+    pub blocks: Vec<Block>,
+    /// Number of regions the front end could not parse and lowered as
+    /// [`StmtKind::Opaque`]. Zero means the function was lowered cleanly.
+    pub opaque_regions: u32,
+}
+
+impl Function {
+    pub const ENTRY: BlockId = 0;
+
+    /// Declared type of a parameter or local, if any.
+    pub fn var_type(&self, name: &str) -> Option<&TypeRef> {
+        self.params
+            .iter()
+            .chain(self.locals.iter())
+            .find(|v| v.name == name)
+            .map(|v| &v.ty)
+    }
+}
+
+/// An annotation on a function: `kind(lock_term)` with an optional return
+/// condition, e.g. `releases(fault_lock(vmf), when = "result & VM_FAULT_RETRY")`.
+#[derive(Debug, Clone)]
+pub struct Annotation {
+    /// The annotation text as written, without comment or attribute syntax.
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub term: Terminator,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum StmtKind {
+    /// `dst = src`. Compound assignment `x |= y` is lowered as
+    /// `x = Or[x, y]`; other compound operators as `x = Other{uses}`.
+    /// A declaration with initializer is an assignment too.
+    Assign { dst: Place, src: Operand },
+    /// A call. `dst` receives the result when it is used (assigned, tested or
+    /// passed on); front ends use a temporary for results used in
+    /// expressions.
+    Call {
+        dst: Option<Place>,
+        callee: Callee,
+        args: Vec<Operand>,
+        /// Span of each argument, parallel to `args`.
+        arg_spans: Vec<Span>,
+    },
+    /// Places read by an expression statement or a sub-expression with no
+    /// other effect (e.g. `(void)vma->vm_flags;`, array indices, `sizeof`
+    /// is excluded since it does not evaluate).
+    Use { places: Vec<Place> },
+    /// A region the front end could not parse. `places` are the
+    /// identifiers (and `a->b` chains) found in the region; they count as
+    /// uses so that nothing inside an unparsed region is lost.
+    Opaque { places: Vec<Place> },
+    /// A structured annotation inside a body, e.g. a `faultlock:` comment.
+    Annotation(Annotation),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callee {
+    /// A call by name. Rust paths keep their last segment in `name` and the
+    /// full path in `path` (`bindings::vma_end_read` → name `vma_end_read`).
+    Direct { name: String, path: String },
+    /// A call through a function pointer, e.g. `vma->vm_ops->fault(vmf)`.
+    /// The place is read (and dereferenced as its projections say).
+    Indirect(Place),
+}
+
+impl Callee {
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Callee::Direct { name, .. } => Some(name),
+            Callee::Indirect(_) => None,
+        }
+    }
+}
+
+/// A memory location: a variable followed by projections.
+/// `vmf->vma->vm_mm` is `vmf` `[Deref, Field(vma), Deref, Field(vm_mm)]`;
+/// `(*vma).vm_flags` is the same as `vma->vm_flags`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Place {
+    pub base: String,
+    pub proj: Vec<Proj>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Proj {
+    /// Pointer dereference (`*p`, or the arrow of `p->f`).
+    Deref,
+    Field(String),
+    /// `a[i]`; the index's own places are reported separately as uses.
+    Index,
+}
+
+impl Place {
+    pub fn var(name: impl Into<String>) -> Self {
+        Place {
+            base: name.into(),
+            proj: Vec::new(),
+        }
+    }
+
+    /// `self->field`
+    pub fn arrow(&self, field: &str) -> Self {
+        let mut p = self.clone();
+        p.proj.push(Proj::Deref);
+        p.proj.push(Proj::Field(field.to_string()));
+        p
+    }
+
+    /// Every prefix of this place that is dereferenced by it, outermost
+    /// first: for `vmf->vma->vm_mm` that is `vmf` then `vmf->vma`.
+    pub fn deref_prefixes(&self) -> Vec<Place> {
+        let mut out = Vec::new();
+        for (i, p) in self.proj.iter().enumerate() {
+            if matches!(p, Proj::Deref | Proj::Index) {
+                out.push(Place {
+                    base: self.base.clone(),
+                    proj: self.proj[..i].to_vec(),
+                });
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = self.base.clone();
+        let mut i = 0;
+        while i < self.proj.len() {
+            match (&self.proj[i], self.proj.get(i + 1)) {
+                (Proj::Deref, Some(Proj::Field(name))) => {
+                    s = format!("{s}->{name}");
+                    i += 2;
+                    continue;
+                }
+                (Proj::Deref, _) => s = format!("(*{s})"),
+                (Proj::Field(name), _) => s = format!("{s}.{name}"),
+                (Proj::Index, _) => s = format!("{s}[]"),
+            }
+            i += 1;
+        }
+        f.write_str(&s)
+    }
+}
+
+/// A value as seen by the analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    /// The value stored in a place (`vma`, `vmf->vma`, `$t0`).
+    Place(Place),
+    /// `&place`
+    AddrOf(Place),
+    /// A named constant: an identifier that is not a parameter, local or
+    /// known global, written in capitals (`VM_FAULT_RETRY`, `FAULT_FLAG_VMA_LOCK`)
+    /// or an enumerator.
+    Const(String),
+    Int(i64),
+    /// `NULL`, `None`, `ptr::null_mut()`.
+    Null,
+    /// Bitwise or of operands: `flags | FAULT_FLAG_VMA_LOCK`,
+    /// `VM_FAULT_RETRY | VM_FAULT_COMPLETED`.
+    Or(Vec<Operand>),
+    /// Bitwise and of a value with a mask: `ret & VM_FAULT_ERROR`.
+    And(Box<Operand>, Box<Operand>),
+    /// Any other expression; `places` are the places it reads.
+    Other { places: Vec<Place> },
+}
+
+impl Operand {
+    /// All places read by evaluating this operand (not counting `AddrOf`
+    /// roots, which are not read, though their deref prefixes are).
+    pub fn places(&self) -> Vec<&Place> {
+        let mut out = Vec::new();
+        self.collect_places(&mut out);
+        out
+    }
+
+    fn collect_places<'a>(&'a self, out: &mut Vec<&'a Place>) {
+        match self {
+            Operand::Place(p) | Operand::AddrOf(p) => out.push(p),
+            Operand::Or(ops) => ops.iter().for_each(|o| o.collect_places(out)),
+            Operand::And(a, b) => {
+                a.collect_places(out);
+                b.collect_places(out);
+            }
+            Operand::Other { places } => out.extend(places.iter()),
+            Operand::Const(_) | Operand::Int(_) | Operand::Null => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Cond {
+    pub kind: CondKind,
+    /// The condition expression as written.
+    pub span: Span,
+}
+
+/// An atomic branch condition; the branch's `then` successor is taken when
+/// it holds. Negations are resolved by swapping successors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CondKind {
+    /// The operand is non-zero / non-NULL / `true` / `Some`.
+    Truthy(Operand),
+    /// `(value & (M1 | M2 | ...)) != 0` with named constants.
+    BitTest { value: Operand, mask: Vec<String> },
+    /// `lhs == rhs`.
+    Eq { lhs: Operand, rhs: Operand },
+    /// A condition the front end could not classify; `places` are read.
+    Unknown { places: Vec<Place> },
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum Terminator {
+    /// Not yet terminated; a front end must never leave this in output.
+    #[default]
+    None,
+    Goto(BlockId),
+    Branch {
+        cond: Cond,
+        then_bb: BlockId,
+        else_bb: BlockId,
+        /// The whole statement this branch came from (`if (...) ... else ...`),
+        /// for suggestions that rewrite it. `None` for branches produced by
+        /// `&&`, `||`, `?:` or loops.
+        stmt_span: Option<Span>,
+    },
+    /// Non-deterministic choice (switch, unknown preprocessor conditional).
+    Multi(Vec<BlockId>),
+    Return {
+        value: Option<Operand>,
+        span: Span,
+    },
+    /// The path ends without returning (`BUG()`, `unreachable!()`, infinite
+    /// loop exit).
+    Unreachable,
+}
+
+impl Terminator {
+    pub fn successors(&self) -> Vec<BlockId> {
+        match self {
+            Terminator::Goto(b) => vec![*b],
+            Terminator::Branch {
+                then_bb, else_bb, ..
+            } => vec![*then_bb, *else_bb],
+            Terminator::Multi(bs) => bs.clone(),
+            Terminator::None | Terminator::Return { .. } | Terminator::Unreachable => vec![],
+        }
+    }
+}

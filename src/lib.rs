@@ -1,0 +1,13 @@
+//! faultlock: a static checker for lock discipline in page-fault and VMA
+//! handling code. See ARCHITECTURE.md for the pipeline and the code map.
+
+pub mod analysis;
+pub mod check;
+pub mod diag;
+pub mod driver;
+pub mod frontend;
+pub mod ir;
+pub mod lints;
+pub mod model;
+pub mod render;
+pub mod source;

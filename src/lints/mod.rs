@@ -1,0 +1,99 @@
+//! The lint registry: stable ids, default levels, one-line summaries and
+//! documentation pages (embedded from `lints/*.md`). Each lint's logic
+//! lives in its own module and turns analysis findings into diagnostics.
+
+use crate::diag::Level;
+use std::collections::BTreeMap;
+
+pub struct LintInfo {
+    pub id: &'static str,
+    pub default_level: Level,
+    pub summary: &'static str,
+    /// The lint's documentation page (Markdown), printed by `faultlock explain`.
+    pub doc: &'static str,
+}
+
+macro_rules! lint {
+    ($id:literal, $level:expr, $summary:literal) => {
+        LintInfo {
+            id: $id,
+            default_level: $level,
+            summary: $summary,
+            doc: include_str!(concat!("../../lints/", $id, ".md")),
+        }
+    };
+}
+
+/// Every lint, in the order of `faultlock lints`.
+pub static LINTS: &[LintInfo] = &[
+    lint!(
+        "vma_use_after_unlock",
+        Level::Error,
+        "a VMA used on a path where its protecting lock was released"
+    ),
+    lint!(
+        "double_unlock",
+        Level::Error,
+        "a lock released on a path where it is already released"
+    ),
+    lint!(
+        "mmap_assert_under_vma_lock",
+        Level::Error,
+        "an mmap_lock assert reachable while only the per-VMA lock is held"
+    ),
+    lint!(
+        "retry_with_lock_held",
+        Level::Error,
+        "a fault handler returns VM_FAULT_RETRY with the per-VMA lock still held"
+    ),
+    lint!(
+        "stale_vma_after_relock",
+        Level::Warning,
+        "a VMA looked up before the lock was dropped, used after it was re-taken"
+    ),
+    lint!(
+        "manual_fault_lock_assert",
+        Level::Warning,
+        "an open-coded fault-lock assert; use assert_fault_locked(vmf)"
+    ),
+    lint!(
+        "manual_fault_lock_release",
+        Level::Warning,
+        "an open-coded fault-lock release; use release_fault_lock(vmf)"
+    ),
+];
+
+pub fn find(id: &str) -> Option<&'static LintInfo> {
+    LINTS.iter().find(|l| l.id == id)
+}
+
+/// Effective lint levels: defaults overridden by `-D/-W/-A` in order, and
+/// `--deny-warnings` turning every warning into an error.
+#[derive(Debug, Clone, Default)]
+pub struct LintLevels {
+    overrides: BTreeMap<&'static str, Level>,
+    pub deny_warnings: bool,
+}
+
+impl LintLevels {
+    /// Override one lint's level; `Err` names an unknown lint id.
+    pub fn set(&mut self, id: &str, level: Level) -> Result<(), String> {
+        let info = find(id).ok_or_else(|| format!("unknown lint `{id}` (see `faultlock lints`)"))?;
+        self.overrides.insert(info.id, level);
+        Ok(())
+    }
+
+    pub fn level(&self, id: &str) -> Level {
+        let base = self
+            .overrides
+            .get(id)
+            .copied()
+            .or_else(|| find(id).map(|l| l.default_level))
+            .unwrap_or(Level::Warning);
+        if self.deny_warnings && base == Level::Warning {
+            Level::Error
+        } else {
+            base
+        }
+    }
+}
