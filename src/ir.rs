@@ -332,3 +332,103 @@ impl Terminator {
         }
     }
 }
+
+impl std::fmt::Display for Operand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Operand::Place(p) => write!(f, "{p}"),
+            Operand::AddrOf(p) => write!(f, "&{p}"),
+            Operand::Const(c) => f.write_str(c),
+            Operand::Int(i) => write!(f, "{i}"),
+            Operand::Null => f.write_str("NULL"),
+            Operand::Or(ops) => {
+                let parts: Vec<String> = ops.iter().map(|o| o.to_string()).collect();
+                write!(f, "({})", parts.join(" | "))
+            }
+            Operand::And(a, b) => write!(f, "({a} & {b})"),
+            Operand::Other { places } => {
+                let parts: Vec<String> = places.iter().map(|p| p.to_string()).collect();
+                write!(f, "other{{{}}}", parts.join(", "))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for CondKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CondKind::Truthy(o) => write!(f, "{o}"),
+            CondKind::BitTest { value, mask } => write!(f, "{value} & {}", mask.join("|")),
+            CondKind::Eq { lhs, rhs } => write!(f, "{lhs} == {rhs}"),
+            CondKind::Unknown { places } => {
+                let parts: Vec<String> = places.iter().map(|p| p.to_string()).collect();
+                write!(f, "unknown{{{}}}", parts.join(", "))
+            }
+        }
+    }
+}
+
+impl Function {
+    /// A stable, human-readable dump of the CFG (for `faultlock dump-ir`
+    /// and front-end tests).
+    pub fn dump(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| format!("{}: {}{}", p.name, p.ty.base, "*".repeat(p.ty.ptr as usize)))
+            .collect();
+        let _ = writeln!(s, "fn {}({})", self.name, params.join(", "));
+        for (i, b) in self.blocks.iter().enumerate() {
+            let _ = writeln!(s, "  bb{i}:");
+            for st in &b.stmts {
+                let line = match &st.kind {
+                    StmtKind::Assign { dst, src } => format!("{dst} = {src}"),
+                    StmtKind::Call {
+                        dst, callee, args, ..
+                    } => {
+                        let c = match callee {
+                            Callee::Direct { path, .. } => path.clone(),
+                            Callee::Indirect(p) => format!("(*{p})"),
+                        };
+                        let a: Vec<String> = args.iter().map(|o| o.to_string()).collect();
+                        match dst {
+                            Some(d) => format!("{d} = {c}({})", a.join(", ")),
+                            None => format!("{c}({})", a.join(", ")),
+                        }
+                    }
+                    StmtKind::Use { places } => {
+                        let p: Vec<String> = places.iter().map(|p| p.to_string()).collect();
+                        format!("use {}", p.join(", "))
+                    }
+                    StmtKind::Opaque { places } => {
+                        let p: Vec<String> = places.iter().map(|p| p.to_string()).collect();
+                        format!("opaque {}", p.join(", "))
+                    }
+                    StmtKind::Annotation(a) => format!("annotation {}", a.text),
+                };
+                let _ = writeln!(s, "    {line}");
+            }
+            let t = match &b.term {
+                Terminator::None => "<none>".to_string(),
+                Terminator::Goto(t) => format!("goto bb{t}"),
+                Terminator::Branch {
+                    cond,
+                    then_bb,
+                    else_bb,
+                    ..
+                } => format!("if {} then bb{then_bb} else bb{else_bb}", cond.kind),
+                Terminator::Multi(bs) => {
+                    let v: Vec<String> = bs.iter().map(|b| format!("bb{b}")).collect();
+                    format!("choose {}", v.join(", "))
+                }
+                Terminator::Return { value: Some(v), .. } => format!("return {v}"),
+                Terminator::Return { value: None, .. } => "return".to_string(),
+                Terminator::Unreachable => "unreachable".to_string(),
+            };
+            let _ = writeln!(s, "    {t}");
+        }
+        s
+    }
+}
