@@ -1,10 +1,15 @@
 //! The pipeline from source files to sorted diagnostics, shared by every
-//! driver: front end → IR → lock model → analysis → lints.
+//! driver: prefilter → front end → IR → analysis → lints.
 
+use crate::analysis;
 use crate::diag::{Diagnostic, Level};
-use crate::lints::LintLevels;
+use crate::frontend;
+use crate::ir::Unit;
+use crate::lints::{self, LintCx, LintLevels};
 use crate::model::LockModel;
 use crate::source::SourceFile;
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
 
 /// Options of one check run.
 #[derive(Debug, Clone, Default)]
@@ -39,8 +44,60 @@ impl Report {
 }
 
 /// Check a set of files together (interprocedural context spans all of
-/// them). Never panics on any input text.
+/// them).
 pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Report {
-    let _ = (files, model, opts);
-    todo!("wired up by the analysis")
+    let mut defines = model.defines.clone();
+    for (name, value) in &opts.defines {
+        defines
+            .defined
+            .insert(name.clone(), value.clone().unwrap_or_else(|| "1".into()));
+        defines.undefined.retain(|u| u != name);
+    }
+    let prefilter =
+        AhoCorasick::new(model.identifiers()).expect("identifiers form a valid automaton");
+    let units: Vec<Option<Unit>> = files
+        .par_iter()
+        .map(|f| {
+            prefilter
+                .is_match(f.text.as_bytes())
+                .then(|| frontend::lower(f, &defines))
+        })
+        .collect();
+    let stats = Stats {
+        files: files.len(),
+        files_parsed: units.iter().filter(|u| u.is_some()).count(),
+        functions: units.iter().flatten().map(|u| u.functions.len()).sum(),
+        functions_opaque: units
+            .iter()
+            .flatten()
+            .flat_map(|u| &u.functions)
+            .filter(|f| f.opaque_regions > 0)
+            .count(),
+    };
+    let units: Vec<Unit> = units.into_iter().map(Option::unwrap_or_default).collect();
+    let findings = analysis::analyze(&units, model);
+    let cx = LintCx {
+        files,
+        units: &units,
+        findings: &findings,
+        model,
+    };
+    let mut diagnostics: Vec<Diagnostic> = lints::run_all(&cx)
+        .into_iter()
+        .filter_map(|mut d| {
+            d.level = opts.levels.level(d.lint);
+            (d.level != Level::Allow).then_some(d)
+        })
+        .collect();
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.span.start, a.lint, &a.message, a.span.end).cmp(&(
+            &b.file,
+            b.span.start,
+            b.lint,
+            &b.message,
+            b.span.end,
+        ))
+    });
+    diagnostics.dedup();
+    Report { diagnostics, stats }
 }

@@ -247,7 +247,9 @@ pub enum Operand {
     /// Bitwise and of a value with a mask: `ret & VM_FAULT_ERROR`.
     And(Box<Operand>, Box<Operand>),
     /// Any other expression; `places` are the places it reads.
-    Other { places: Vec<Place> },
+    Other {
+        places: Vec<Place>,
+    },
 }
 
 impl Operand {

@@ -2,8 +2,33 @@
 //! documentation pages (embedded from `lints/*.md`). Each lint's logic
 //! lives in its own module and turns analysis findings into diagnostics.
 
-use crate::diag::Level;
+mod context;
+mod double_unlock;
+mod fault_branch;
+mod manual_fault_lock_assert;
+mod manual_fault_lock_release;
+mod mmap_assert_under_vma_lock;
+mod retry_with_lock_held;
+mod stale_vma_after_relock;
+mod vma_use_after_unlock;
+
+pub use context::LintCx;
+
+use crate::diag::{Diagnostic, Level};
 use std::collections::BTreeMap;
+
+/// Run every lint; levels are applied by the caller.
+pub fn run_all(cx: &LintCx) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    vma_use_after_unlock::check(cx, &mut out);
+    double_unlock::check(cx, &mut out);
+    mmap_assert_under_vma_lock::check(cx, &mut out);
+    retry_with_lock_held::check(cx, &mut out);
+    stale_vma_after_relock::check(cx, &mut out);
+    manual_fault_lock_assert::check(cx, &mut out);
+    manual_fault_lock_release::check(cx, &mut out);
+    out
+}
 
 pub struct LintInfo {
     pub id: &'static str,
@@ -78,7 +103,8 @@ pub struct LintLevels {
 impl LintLevels {
     /// Override one lint's level; `Err` names an unknown lint id.
     pub fn set(&mut self, id: &str, level: Level) -> Result<(), String> {
-        let info = find(id).ok_or_else(|| format!("unknown lint `{id}` (see `faultlock lints`)"))?;
+        let info =
+            find(id).ok_or_else(|| format!("unknown lint `{id}` (see `faultlock lints`)"))?;
         self.overrides.insert(info.id, level);
         Ok(())
     }

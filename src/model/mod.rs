@@ -1,14 +1,318 @@
-//! The lock model: which calls acquire, release or assert which lock.
+//! The lock model: which calls acquire, release or assert which lock, which
+//! calls yield VMAs, and how fault entry points are registered. Loaded from
+//! TOML data (`lints/models/*.toml`, embedded in the binary); the format is
+//! documented at the top of `lints/models/linux-mm.toml`.
+
+mod term;
+
+pub use term::{LockKind, PathExpr, Term};
 
 use crate::frontend::Defines;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone, Default)]
+const BUILTIN: &[(&str, &str)] = &[(
+    "linux-mm.toml",
+    include_str!("../../lints/models/linux-mm.toml"),
+)];
+
+#[derive(Debug, Clone)]
 pub struct LockModel {
     pub defines: Defines,
+    pub fault: FaultModel,
+    pub callbacks: Vec<CallbackRule>,
+    pub apis: HashMap<String, Api>,
+}
+
+/// Names that make up the fault lock.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultModel {
+    #[serde(rename = "struct")]
+    pub fault_struct: String,
+    pub flags_field: String,
+    pub vma_field: String,
+    pub vma_lock_flag: String,
+    pub retry_bit: String,
+    pub vma_struct: String,
+    pub mm_struct: String,
+    pub mm_field: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackRule {
+    #[serde(rename = "struct")]
+    pub struct_type: String,
+    pub fields: Vec<String>,
+    /// The callback can run under the per-VMA lock only when the same
+    /// initializer sets this field.
+    #[serde(default)]
+    pub vma_lock_only_with: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub params: Vec<String>,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    pub kind: EffectKind,
+    pub term: Term,
+    pub when: When,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EffectKind {
+    Acquire,
+    Release,
+    MayRelease,
+    Assert,
+    Downgrade,
+    ReturnsVma,
+    /// The callee dereferences the VMA named by the term's path.
+    Uses,
+    /// The callee may do anything with the lock: its status becomes unknown.
+    Forget,
+}
+
+/// A condition on the call's result under which an effect happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    Always,
+    NonZero,
+    Zero,
+    NonNull,
+    Null,
+    /// The result has any of these bits.
+    Bits(Vec<String>),
+    /// The result has none of these bits.
+    NoBits(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    #[serde(default)]
+    defines: BTreeMap<String, String>,
+    fault: Option<FaultModel>,
+    #[serde(default)]
+    callbacks: Vec<CallbackRule>,
+    #[serde(default)]
+    api: BTreeMap<String, RawApi>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    params: Vec<String>,
+    #[serde(default)]
+    effects: Vec<RawEffect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEffect {
+    acquire: Option<String>,
+    release: Option<String>,
+    may_release: Option<String>,
+    assert: Option<String>,
+    downgrade: Option<String>,
+    returns_vma: Option<String>,
+    uses: Option<String>,
+    forget: Option<String>,
+    when: Option<String>,
 }
 
 impl LockModel {
+    /// The built-in model. The embedded data is tested, so a failure here is
+    /// a build defect.
     pub fn builtin() -> LockModel {
-        LockModel::default()
+        Self::from_sources(BUILTIN).expect("built-in lock model is valid")
+    }
+
+    /// Build a model from `(name, toml text)` pairs; later sources extend and
+    /// override earlier ones (an `api` entry replaces one of the same name).
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<LockModel, String> {
+        let mut model = LockModel {
+            defines: Defines::default(),
+            fault: default_fault(),
+            callbacks: Vec::new(),
+            apis: HashMap::new(),
+        };
+        for (name, text) in sources {
+            model.extend(name, text)?;
+        }
+        Ok(model)
+    }
+
+    fn extend(&mut self, name: &str, text: &str) -> Result<(), String> {
+        let raw: RawModel = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        self.defines.defined.extend(raw.defines);
+        if let Some(f) = raw.fault {
+            self.fault = f;
+        }
+        self.callbacks.extend(raw.callbacks);
+        for (fname, api) in raw.api {
+            let mut effects = Vec::new();
+            for e in api.effects {
+                effects.push(
+                    parse_effect(&e, &api.params)
+                        .map_err(|msg| format!("{name}: api.{fname}: {msg}"))?,
+                );
+            }
+            self.apis.insert(
+                fname,
+                Api {
+                    params: api.params,
+                    effects,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    pub fn api(&self, name: &str) -> Option<&Api> {
+        self.apis.get(name)
+    }
+
+    /// Every identifier whose presence makes a file worth parsing.
+    pub fn identifiers(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.apis.keys().cloned().collect();
+        ids.push(self.fault.fault_struct.clone());
+        ids.push(self.fault.vma_lock_flag.clone());
+        ids.sort();
+        ids
+    }
+}
+
+fn default_fault() -> FaultModel {
+    FaultModel {
+        fault_struct: "vm_fault".into(),
+        flags_field: "flags".into(),
+        vma_field: "vma".into(),
+        vma_lock_flag: "FAULT_FLAG_VMA_LOCK".into(),
+        retry_bit: "VM_FAULT_RETRY".into(),
+        vma_struct: "vm_area_struct".into(),
+        mm_struct: "mm_struct".into(),
+        mm_field: "vm_mm".into(),
+    }
+}
+
+fn parse_effect(e: &RawEffect, params: &[String]) -> Result<Effect, String> {
+    let candidates = [
+        (EffectKind::Acquire, &e.acquire),
+        (EffectKind::Release, &e.release),
+        (EffectKind::MayRelease, &e.may_release),
+        (EffectKind::Assert, &e.assert),
+        (EffectKind::Downgrade, &e.downgrade),
+        (EffectKind::ReturnsVma, &e.returns_vma),
+        (EffectKind::Uses, &e.uses),
+        (EffectKind::Forget, &e.forget),
+    ];
+    let mut set = candidates
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)));
+    let (kind, text) = set
+        .next()
+        .ok_or("an effect needs one of acquire, release, may_release, assert, downgrade, returns_vma, uses, forget")?;
+    if set.next().is_some() {
+        return Err("an effect has exactly one kind; use several effects".into());
+    }
+    let term = if kind == EffectKind::Uses {
+        Term {
+            kind: LockKind::Use,
+            args: vec![term::parse_path(text, params)?],
+        }
+    } else {
+        term::parse_term(text, params)?
+    };
+    let when = match e.when.as_deref() {
+        None | Some("always") => When::Always,
+        Some("nonzero") | Some("true") => When::NonZero,
+        Some("zero") | Some("false") => When::Zero,
+        Some("nonnull") => When::NonNull,
+        Some("null") => When::Null,
+        Some(w) => {
+            let bits =
+                |s: &str| -> Vec<String> { s.split('|').map(|b| b.trim().to_string()).collect() };
+            if let Some(b) = w.strip_prefix("bits:") {
+                When::Bits(bits(b))
+            } else if let Some(b) = w.strip_prefix("nobits:") {
+                When::NoBits(bits(b))
+            } else {
+                return Err(format!("unknown condition `{w}`"));
+            }
+        }
+    };
+    Ok(Effect { kind, term, when })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_model_loads_and_covers_the_contract() {
+        let m = LockModel::builtin();
+        for name in [
+            "mmap_read_lock",
+            "mmap_read_lock_killable",
+            "mmap_read_trylock",
+            "mmap_write_lock",
+            "mmap_write_lock_killable",
+            "mmap_write_trylock",
+            "mmap_read_unlock",
+            "mmap_write_unlock",
+            "mmap_write_downgrade",
+            "mmap_assert_locked",
+            "mmap_assert_write_locked",
+            "lock_vma_under_rcu",
+            "vma_start_read",
+            "vma_end_read",
+            "vma_assert_locked",
+            "release_fault_lock",
+            "assert_fault_locked",
+            "handle_mm_fault",
+            "__handle_mm_fault",
+            "handle_userfault",
+            "filemap_fault",
+            "folio_lock_or_retry",
+            "__folio_lock_or_retry",
+            "vmf_anon_prepare",
+            "__vmf_anon_prepare",
+            "lock_mm_and_find_vma",
+            "find_vma",
+            "vma_lookup",
+            "find_vma_prev",
+            "vma_next",
+            "for_each_vma",
+            "hugetlb_vma_lock_read",
+            "hugetlb_vma_unlock_read",
+        ] {
+            assert!(m.api(name).is_some(), "{name} missing from the model");
+        }
+        assert!(m.defines.is_defined("CONFIG_PER_VMA_LOCK") == Some(true));
+        let hmf = m.api("handle_mm_fault").unwrap();
+        assert_eq!(
+            hmf.effects[1].when,
+            When::Bits(vec!["VM_FAULT_RETRY".into(), "VM_FAULT_COMPLETED".into()])
+        );
+        assert_eq!(hmf.effects[1].term.kind, LockKind::Selected);
+    }
+
+    #[test]
+    fn bad_models_are_rejected_with_context() {
+        let err = LockModel::from_sources(&[(
+            "x.toml",
+            "[api.f]\nparams = [\"a\"]\neffects = [{ acquire = \"mmap_read(b)\" }]\n",
+        )])
+        .unwrap_err();
+        assert!(err.contains("api.f") && err.contains("`b`"), "{err}");
+        let err = LockModel::from_sources(&[("x.toml", "[api.f]\nparams = []\nbogus = 1\n")])
+            .unwrap_err();
+        assert!(err.contains("bogus"), "{err}");
     }
 }

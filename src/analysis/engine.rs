@@ -1,0 +1,181 @@
+//! The worklist over the CFG.
+
+use super::finding::Finding;
+use super::state::{LockKey, State};
+use super::value::{ObjKind, Val};
+use super::{FnAnalyzer, MAX_STATES, MAX_VISITS};
+use crate::ir::{Callee, Function, StmtKind, Terminator};
+use crate::source::Span;
+use std::collections::VecDeque;
+
+/// A state reaching a `return`, with the returned value.
+pub struct Exit {
+    pub state: State,
+    pub value: Option<Val>,
+    pub span: Span,
+}
+
+impl FnAnalyzer<'_> {
+    /// Run the dataflow from `entries`; returns the states that reach a
+    /// `return`.
+    pub fn run(&mut self, entries: Vec<State>) -> Vec<Exit> {
+        let func: &Function = self.func;
+        let n = func.blocks.len();
+        let mut exits = Vec::new();
+        if n == 0 {
+            return exits;
+        }
+        let mut seen: Vec<Vec<State>> = vec![Vec::new(); n];
+        let mut merged = vec![false; n];
+        let mut work: VecDeque<(usize, State)> = VecDeque::new();
+        for st in entries {
+            add(&mut seen, &mut merged, &mut work, Function::ENTRY, st);
+        }
+        let mut visits = 0usize;
+        while let Some((b, st)) = work.pop_front() {
+            visits += 1;
+            if visits > MAX_VISITS {
+                self.bounded = true;
+                break;
+            }
+            let block = &func.blocks[b];
+            let mut states = vec![st];
+            for (i, s) in block.stmts.iter().enumerate() {
+                let mut next = Vec::new();
+                for st in states {
+                    next.extend(self.stmt(st, s, (b, i)));
+                }
+                states = next;
+            }
+            for st in states {
+                match &block.term {
+                    Terminator::Goto(t) => add(&mut seen, &mut merged, &mut work, *t, st),
+                    Terminator::Multi(ts) => {
+                        for t in ts {
+                            add(&mut seen, &mut merged, &mut work, *t, st.clone());
+                        }
+                    }
+                    Terminator::Branch {
+                        cond,
+                        then_bb,
+                        else_bb,
+                        ..
+                    } => {
+                        let mut st = st;
+                        let places: Vec<_> = cond_places(&cond.kind);
+                        self.check_places(&mut st, places.iter(), cond.span, None);
+                        for (taken, s) in self.branch(&st, &cond.kind) {
+                            let t = if taken { *then_bb } else { *else_bb };
+                            add(&mut seen, &mut merged, &mut work, t, s);
+                        }
+                    }
+                    Terminator::Return { value, span } => {
+                        let mut st = st;
+                        let v = value.as_ref().map(|op| {
+                            self.check_places(&mut st, op.places(), *span, None);
+                            self.eval(&st, op)
+                        });
+                        self.check_return(&st, v.as_ref(), *span);
+                        exits.push(Exit {
+                            state: st,
+                            value: v,
+                            span: *span,
+                        });
+                    }
+                    Terminator::None | Terminator::Unreachable => {}
+                }
+            }
+        }
+        exits
+    }
+
+    /// `retry_with_lock_held`: an entry point returning RETRY while the
+    /// per-VMA lock of its fault is held.
+    fn check_return(&mut self, st: &State, v: Option<&Val>, span: Span) {
+        let (Some(v), Some(vmf), true) = (v, st.fault, self.ctx.entry_point) else {
+            return;
+        };
+        let retry_bit = self.model.fault.retry_bit.clone();
+        if self.bits_of(st, v).bit(&retry_bit) != Some(true) {
+            return;
+        }
+        let vma_field = self.model.fault.vma_field.clone();
+        let Val::Obj(vma) = self.load_field(st, vmf, &vma_field) else {
+            return;
+        };
+        let super::state::Status::Held { since, .. } = st.status(LockKey::Vma(vma)) else {
+            return;
+        };
+        let retry_from = match v {
+            Val::Obj(o) => match self.objs.kind(*o) {
+                ObjKind::Fresh(b, i) => {
+                    self.func.blocks[*b]
+                        .stmts
+                        .get(*i)
+                        .and_then(|s| match &s.kind {
+                            StmtKind::Call {
+                                callee: Callee::Direct { name, .. },
+                                ..
+                            } => Some((s.span, name.clone())),
+                            _ => None,
+                        })
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        self.report(Finding::RetryWithLockHeld {
+            at: span,
+            retry_from,
+            locked_at: *since,
+        });
+    }
+}
+
+fn cond_places(c: &crate::ir::CondKind) -> Vec<crate::ir::Place> {
+    use crate::ir::CondKind;
+    match c {
+        CondKind::Truthy(o) => o.places().into_iter().cloned().collect(),
+        CondKind::BitTest { value, .. } => value.places().into_iter().cloned().collect(),
+        CondKind::Eq { lhs, rhs } => lhs
+            .places()
+            .into_iter()
+            .chain(rhs.places())
+            .cloned()
+            .collect(),
+        CondKind::Unknown { places } => places.clone(),
+    }
+}
+
+/// Queue `st` at block `b` unless an equal state is already there; past
+/// [`MAX_STATES`] the block's states are joined into one.
+fn add(
+    seen: &mut [Vec<State>],
+    merged: &mut [bool],
+    work: &mut VecDeque<(usize, State)>,
+    b: usize,
+    st: State,
+) {
+    let Some(slot) = seen.get_mut(b) else { return };
+    if merged[b] {
+        let joined = slot[0].join(&st);
+        if joined != slot[0] {
+            slot[0] = joined.clone();
+            work.push_back((b, joined));
+        }
+        return;
+    }
+    if slot.contains(&st) {
+        return;
+    }
+    if slot.len() >= MAX_STATES {
+        let joined = slot.iter().fold(st, |acc, s| acc.join(s));
+        slot.clear();
+        slot.push(joined.clone());
+        merged[b] = true;
+        work.push_back((b, joined));
+        return;
+    }
+    slot.push(st.clone());
+    work.push_back((b, st));
+}

@@ -1,0 +1,61 @@
+//! What the analysis reports; lints turn these into diagnostics.
+
+use crate::source::Span;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Finding {
+    /// A VMA dereferenced (or passed to a callee that uses it) after the
+    /// lock protecting it was released.
+    UseAfterUnlock {
+        at: Span,
+        /// The VMA expression as written in the IR (`vma`, `vmf->vma`).
+        vma: String,
+        /// `Some(callee)` when the VMA is passed to a function.
+        passed_to: Option<String>,
+        lock: &'static str,
+        released_at: Span,
+        released_by: Arc<str>,
+        /// The releasing call only may have released it (on RETRY).
+        may: bool,
+        obtained_at: Option<Span>,
+    },
+    /// A lock released where it is already released.
+    DoubleUnlock {
+        at: Span,
+        lock: &'static str,
+        callee: String,
+        first_at: Span,
+        first_by: Arc<str>,
+    },
+    /// An mmap_lock assert reachable while only the per-VMA lock is held.
+    MmapAssertUnderVmaLock {
+        at: Span,
+        /// The call chain to the assert, outermost first, when it is in a
+        /// callee: `["foo()", "bar()", "mmap_assert_locked()"]`.
+        chain: Vec<String>,
+        /// Where the per-VMA lock was taken (None: held on entry).
+        vma_locked_at: Option<Span>,
+        /// How the per-VMA lock came to be the only lock: "the fault flag
+        /// FAULT_FLAG_VMA_LOCK is set on this path" and the like.
+        reason: String,
+    },
+    /// A fault entry point returns VM_FAULT_RETRY with the per-VMA lock held.
+    RetryWithLockHeld {
+        at: Span,
+        /// The call that produced the RETRY value, if any.
+        retry_from: Option<(Span, String)>,
+        locked_at: Option<Span>,
+    },
+    /// A VMA looked up under mmap_lock, used after the lock was dropped and
+    /// re-taken.
+    StaleVma {
+        at: Span,
+        vma: String,
+        obtained_at: Option<Span>,
+        relocked_at: Span,
+    },
+    /// The analysis of this function hit its state bound and stopped early;
+    /// findings after that point may be missing.
+    Bounded { at: Span },
+}

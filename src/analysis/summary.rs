@@ -1,0 +1,480 @@
+//! Function summaries, inferred bottom-up over the call graph.
+//!
+//! A summary has the shape of a lock-model entry ([`Api`]): what the
+//! function acquires, releases or forgets of the locks reachable from its
+//! parameters, under which return condition (RETRY bit or truthiness), which
+//! VMA parameters it dereferences, and which mmap_locks it asserts with no
+//! lock of its own (with the call chain to the assert).
+
+use super::state::{LockKey, State, Status};
+use super::transfer::cases;
+use super::value::{ObjId, Val};
+use super::{Contexts, FnAnalyzer};
+use crate::ir::{Callee, Function, Operand, StmtKind};
+use crate::model::{Api, Effect, EffectKind, LockKind, LockModel, PathExpr, Term, When};
+use crate::source::Span;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+pub type Summaries = HashMap<String, Summary>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub api: Api,
+    /// For each `Assert` effect (same index as `api.effects`), the call
+    /// chain below this function that reaches the assert.
+    pub chains: Vec<Vec<String>>,
+}
+
+impl PartialEq for Api {
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params && self.effects == other.effects
+    }
+}
+impl Eq for Api {}
+
+impl Summary {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn apply(
+        &self,
+        a: &mut FnAnalyzer,
+        st: State,
+        name: &str,
+        vals: &[Val],
+        result: ObjId,
+        span: Span,
+        _args: &[Operand],
+        _arg_spans: &[Span],
+    ) -> Vec<State> {
+        let mut out = Vec::new();
+        for case in cases(self.api.effects.iter().map(|e| &e.when)) {
+            let mut s = st.clone();
+            a.record_case(&mut s, result, &case);
+            for (i, e) in self.api.effects.iter().enumerate() {
+                if !case.holds(&e.when) {
+                    continue;
+                }
+                if e.kind == EffectKind::Assert {
+                    if let Some(key) = a.resolve(&s, &e.term, vals, result) {
+                        let mut chain = vec![name.to_string()];
+                        chain.extend(self.chains[i].iter().cloned());
+                        a.assert_lock(&s, key, span, chain);
+                    }
+                } else {
+                    a.effect(&mut s, e.kind, &e.term, name, vals, result, span);
+                }
+            }
+            out.push(s);
+        }
+        out
+    }
+}
+
+/// Outcome of one lock at one exit, relative to entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Unchanged,
+    Acquire { write: bool },
+    Release,
+    MayRelease,
+    Forget,
+}
+
+fn outcome(entry: &Status, exit: &Status) -> Outcome {
+    match (entry, exit) {
+        (Status::Released { .. }, _) => Outcome::Forget,
+        (_, Status::Released { may: false, .. }) => Outcome::Release,
+        (_, Status::Released { may: true, .. }) => Outcome::MayRelease,
+        (Status::Held { .. }, Status::Held { .. })
+        | (Status::NotHeld | Status::Unknown, Status::NotHeld | Status::Unknown)
+            if std::mem::discriminant(entry) == std::mem::discriminant(exit)
+                || matches!(exit, Status::NotHeld) =>
+        {
+            Outcome::Unchanged
+        }
+        (Status::NotHeld | Status::Unknown, Status::Held { write, .. }) => {
+            Outcome::Acquire { write: *write }
+        }
+        _ => Outcome::Forget,
+    }
+}
+
+/// Infer summaries for every analysed function that has an analysed caller.
+pub fn infer(funcs: &[(usize, &Function)], model: &LockModel, contexts: &Contexts) -> Summaries {
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (_, f)) in funcs.iter().enumerate() {
+        by_name.entry(f.name.as_str()).or_default().push(i);
+    }
+    // Call graph over function indices (model functions are not inferred).
+    let callees: Vec<Vec<usize>> = funcs
+        .iter()
+        .map(|(_, f)| {
+            let mut cs: Vec<usize> = called_names(f)
+                .into_iter()
+                .filter(|n| model.api(n).is_none())
+                .filter_map(|n| by_name.get(n))
+                .flatten()
+                .copied()
+                .collect();
+            cs.sort_unstable();
+            cs.dedup();
+            cs
+        })
+        .collect();
+    let mut called = vec![false; funcs.len()];
+    callees.iter().flatten().for_each(|&c| called[c] = true);
+    let sccs = tarjan(&callees);
+    // Level of each SCC: 1 + the highest level among its callees' SCCs.
+    let mut scc_of = vec![0usize; funcs.len()];
+    for (i, scc) in sccs.iter().enumerate() {
+        for &v in scc {
+            scc_of[v] = i;
+        }
+    }
+    let mut level = vec![0usize; sccs.len()];
+    for (i, scc) in sccs.iter().enumerate() {
+        // Tarjan emits callee SCCs first, so their levels are final here.
+        level[i] = scc
+            .iter()
+            .flat_map(|&v| &callees[v])
+            .map(|&c| scc_of[c])
+            .filter(|&c| c != i)
+            .map(|c| level[c] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    let max_level = level.iter().copied().max().unwrap_or(0);
+    let mut summaries = Summaries::new();
+    for l in 0..=max_level {
+        let batch: Vec<&Vec<usize>> = sccs
+            .iter()
+            .enumerate()
+            .filter(|(i, scc)| level[*i] == l && scc.iter().any(|&v| called[v]))
+            .map(|(_, s)| s)
+            .collect();
+        let results: Vec<Vec<(usize, Option<Summary>)>> = batch
+            .par_iter()
+            .map(|scc| solve_scc(scc, funcs, model, contexts, &summaries, &callees))
+            .collect();
+        // Several definitions of one name (static functions, #ifdef
+        // alternatives) share a summary only when they agree.
+        let mut per_name: HashMap<String, Vec<Option<Summary>>> = HashMap::new();
+        for (i, s) in results.into_iter().flatten() {
+            per_name.entry(funcs[i].1.name.clone()).or_default().push(s);
+        }
+        for (name, mut ss) in per_name {
+            let first = ss.pop().flatten();
+            if let Some(first) = first {
+                if ss.iter().all(|s| s.as_ref() == Some(&first))
+                    && by_name[name.as_str()].len() == ss.len() + 1
+                {
+                    summaries.insert(name, first);
+                }
+            }
+        }
+    }
+    summaries
+}
+
+fn solve_scc(
+    scc: &[usize],
+    funcs: &[(usize, &Function)],
+    model: &LockModel,
+    contexts: &Contexts,
+    done: &Summaries,
+    callees: &[Vec<usize>],
+) -> Vec<(usize, Option<Summary>)> {
+    let recursive = scc.len() > 1 || callees[scc[0]].contains(&scc[0]);
+    let mut local = done.clone();
+    let rounds = if recursive { 3 } else { 1 };
+    let mut last: Vec<(usize, Option<Summary>)> = Vec::new();
+    for _ in 0..rounds {
+        let now: Vec<(usize, Option<Summary>)> = scc
+            .iter()
+            .map(|&i| (i, summarize(funcs[i].1, model, contexts, &local)))
+            .collect();
+        if now == last {
+            return now;
+        }
+        for (i, s) in &now {
+            match s {
+                Some(s) => local.insert(funcs[*i].1.name.clone(), s.clone()),
+                None => local.remove(&funcs[*i].1.name),
+            };
+        }
+        last = now;
+    }
+    if recursive {
+        // No fixpoint within the bound: leave the members unknown.
+        return scc.iter().map(|&i| (i, None)).collect();
+    }
+    last
+}
+
+fn called_names(f: &Function) -> Vec<&str> {
+    f.blocks
+        .iter()
+        .flat_map(|b| &b.stmts)
+        .filter_map(|s| match &s.kind {
+            StmtKind::Call {
+                callee: Callee::Direct { name, .. },
+                ..
+            } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn summarize(
+    f: &Function,
+    model: &LockModel,
+    contexts: &Contexts,
+    summaries: &Summaries,
+) -> Option<Summary> {
+    let ctx = contexts.get(f.name.as_str()).copied().unwrap_or_default();
+    let mut a = FnAnalyzer::new(model, f, summaries, ctx);
+    let entries = a.entry_states(true);
+    let exits = a.run(entries.clone());
+    if a.bounded {
+        return None;
+    }
+    let params: Vec<String> = f.params.iter().map(|p| p.name.clone()).collect();
+    let to_path = |a: &FnAnalyzer, o: ObjId| -> Option<PathExpr> {
+        let (root, fields) = a.objs.path(o)?;
+        let index = params.iter().position(|p| *p == root)?;
+        Some(PathExpr::Param { index, fields })
+    };
+    let mut keys: Vec<LockKey> = entries
+        .iter()
+        .chain(exits.iter().map(|e| &e.state))
+        .flat_map(|s| s.locks.keys().copied())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let retry = model.fault.retry_bit.clone();
+    let flag_of = |a: &mut FnAnalyzer, s: &State| -> Option<bool> {
+        let vmf = s.fault?;
+        let ff = model.fault.flags_field.clone();
+        let flags = a.load_field(s, vmf, &ff);
+        a.bits_of(s, &flags).bit(&model.fault.vma_lock_flag)
+    };
+    let entry_flags: Vec<Option<bool>> = entries.iter().map(|s| flag_of(&mut a, s)).collect();
+    let mut effects = Vec::new();
+    let mut chains = Vec::new();
+    for key in keys {
+        let (obj, kind) = match key {
+            LockKey::Mmap(o) => (o, LockKind::MmapRead),
+            LockKey::Vma(o) => (o, LockKind::VmaRead),
+            LockKey::Hugetlb(o) => (o, LockKind::HugetlbVmaRead),
+        };
+        let Some(path) = to_path(&a, obj) else {
+            continue;
+        };
+        let mut rows: Vec<(Option<bool>, Option<bool>, Outcome)> = Vec::new();
+        for e in &exits {
+            let flag = flag_of(&mut a, &e.state);
+            let entry = entries
+                .iter()
+                .zip(&entry_flags)
+                .find(|(_, f)| **f == flag || entries.len() == 1)
+                .map(|(s, _)| s.status(key).clone())
+                .unwrap_or(Status::Unknown);
+            let v = e.value.clone().unwrap_or(Val::Top);
+            let bits = a.bits_of(&e.state, &v);
+            let truthy = match &v {
+                Val::Obj(o) => e.state.truthy.get(o).copied().or(bits.truthy()),
+                _ => bits.truthy(),
+            };
+            rows.push((
+                bits.bit(&retry),
+                truthy,
+                outcome(&entry, e.state.status(key)),
+            ));
+        }
+        for (when, out) in partition(&rows, &retry) {
+            let kind = match out {
+                Outcome::Unchanged => continue,
+                Outcome::Acquire { write } => {
+                    let k = if write && kind == LockKind::MmapRead {
+                        LockKind::MmapWrite
+                    } else {
+                        kind
+                    };
+                    effects.push(effect(EffectKind::Acquire, k, path.clone(), when));
+                    chains.push(Vec::new());
+                    continue;
+                }
+                Outcome::Release => EffectKind::Release,
+                Outcome::MayRelease => EffectKind::MayRelease,
+                Outcome::Forget => EffectKind::Forget,
+            };
+            effects.push(effect(kind, kind_for(kind, key), path.clone(), when));
+            chains.push(Vec::new());
+        }
+    }
+    for (mm, chain) in a.requirements.clone() {
+        if let Some(path) = to_path(&a, mm) {
+            effects.push(effect(
+                EffectKind::Assert,
+                LockKind::Mmap,
+                path,
+                When::Always,
+            ));
+            chains.push(chain);
+        }
+    }
+    for (i, p) in f.params.iter().enumerate() {
+        if p.ty.base == model.fault.vma_struct && a.derefs.contains(&a.objs.root(&p.name)) {
+            let path = PathExpr::Param {
+                index: i,
+                fields: vec![],
+            };
+            effects.push(effect(EffectKind::Uses, LockKind::Use, path, When::Always));
+            chains.push(Vec::new());
+        }
+    }
+    Some(Summary {
+        api: Api { params, effects },
+        chains,
+    })
+}
+
+fn kind_for(_e: EffectKind, key: LockKey) -> LockKind {
+    match key {
+        LockKey::Mmap(_) => LockKind::MmapRead,
+        LockKey::Vma(_) => LockKind::VmaRead,
+        LockKey::Hugetlb(_) => LockKind::HugetlbVmaRead,
+    }
+}
+
+fn effect(kind: EffectKind, lk: LockKind, path: PathExpr, when: When) -> Effect {
+    Effect {
+        kind,
+        term: Term {
+            kind: lk,
+            args: vec![path],
+        },
+        when,
+    }
+}
+
+/// Express per-exit outcomes as conditional effects: one unconditional
+/// outcome; or one for RETRY exits and one for the others; or one for
+/// non-zero and one for zero results. Anything else is forgotten.
+fn partition(rows: &[(Option<bool>, Option<bool>, Outcome)], retry: &str) -> Vec<(When, Outcome)> {
+    let Some(first) = rows.first() else {
+        return vec![];
+    };
+    if rows.iter().all(|r| r.2 == first.2) {
+        return vec![(When::Always, first.2)];
+    }
+    let uniform = |rs: Vec<Outcome>| -> Option<Outcome> {
+        let f = *rs.first()?;
+        rs.iter().all(|&o| o == f).then_some(f)
+    };
+    let bit = vec![retry.to_string()];
+    let yes = uniform(
+        rows.iter()
+            .filter(|r| r.0 == Some(true))
+            .map(|r| r.2)
+            .collect(),
+    );
+    let no = uniform(
+        rows.iter()
+            .filter(|r| r.0 != Some(true))
+            .map(|r| r.2)
+            .collect(),
+    );
+    if let (Some(y), Some(n)) = (yes, no) {
+        return vec![(When::Bits(bit.clone()), y), (When::NoBits(bit), n)];
+    }
+    if rows.iter().all(|r| r.1.is_some()) {
+        let t = uniform(
+            rows.iter()
+                .filter(|r| r.1 == Some(true))
+                .map(|r| r.2)
+                .collect(),
+        );
+        let f = uniform(
+            rows.iter()
+                .filter(|r| r.1 == Some(false))
+                .map(|r| r.2)
+                .collect(),
+        );
+        if let (Some(t), Some(f)) = (t, f) {
+            return vec![(When::NonZero, t), (When::Zero, f)];
+        }
+    }
+    vec![(When::Always, Outcome::Forget)]
+}
+
+/// Strongly connected components, callees before callers (iterative
+/// Tarjan, so deep call chains cannot overflow the stack).
+fn tarjan(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let n = succ.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut i)) = call.last_mut() {
+            if let Some(&w) = succ[v].get(*i) {
+                *i += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    call.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(u, _)) = call.last() {
+                    low[u] = low[u].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut scc = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        scc.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    scc.sort_unstable();
+                    out.push(scc);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tarjan_orders_callees_first() {
+        // 0 -> 1 -> 2 -> 1, 3 isolated
+        let sccs = tarjan(&[vec![1], vec![2], vec![1], vec![]]);
+        let pos = |v: usize| sccs.iter().position(|s| s.contains(&v)).unwrap();
+        assert!(pos(1) < pos(0));
+        assert_eq!(sccs[pos(1)], vec![1, 2]);
+        assert_eq!(sccs.len(), 3);
+    }
+}

@@ -1,0 +1,590 @@
+//! Transfer functions: how statements and calls change the state.
+
+use super::finding::Finding;
+use super::state::{LockKey, State, Status, VmaInfo};
+use super::summary::Summary;
+use super::value::{BitVal, ObjId, ObjKind, Val};
+use super::FnAnalyzer;
+use crate::ir::{Callee, Operand, Place, Proj, Stmt, StmtKind};
+use crate::model::{Api, EffectKind, LockKind, PathExpr, Term, When};
+use crate::source::Span;
+use std::sync::Arc;
+
+/// One outcome of a call whose effects depend on its result.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Case {
+    pub bits: Vec<(String, bool)>,
+    pub truthy: Option<bool>,
+}
+
+impl Case {
+    pub fn holds(&self, when: &When) -> bool {
+        let bit = |b: &String| self.bits.iter().find(|(n, _)| n == b).map(|(_, v)| *v);
+        match when {
+            When::Always => true,
+            When::NonZero | When::NonNull => self.truthy == Some(true),
+            When::Zero | When::Null => self.truthy == Some(false),
+            When::Bits(bs) => bs.iter().any(|b| bit(b) == Some(true)),
+            When::NoBits(bs) => bs.iter().all(|b| bit(b) == Some(false)),
+        }
+    }
+}
+
+/// The partition of a call's outcomes that its conditional effects need:
+/// for bits B1..Bn, "B1", "not B1, B2", ..., "none"; for truthiness,
+/// "non-zero" and "zero".
+pub(super) fn cases<'w>(whens: impl Iterator<Item = &'w When>) -> Vec<Case> {
+    let mut bits: Vec<String> = Vec::new();
+    let mut truthy = false;
+    for w in whens {
+        match w {
+            When::Bits(bs) | When::NoBits(bs) => {
+                for b in bs {
+                    if !bits.contains(b) {
+                        bits.push(b.clone());
+                    }
+                }
+            }
+            When::NonZero | When::Zero | When::NonNull | When::Null => truthy = true,
+            When::Always => {}
+        }
+    }
+    let mut out = Vec::new();
+    for i in 0..bits.len() {
+        let mut c = Case::default();
+        c.bits = bits[..i].iter().map(|b| (b.clone(), false)).collect();
+        c.bits.push((bits[i].clone(), true));
+        c.truthy = Some(true);
+        out.push(c);
+    }
+    let none: Vec<(String, bool)> = bits.iter().map(|b| (b.clone(), false)).collect();
+    if truthy {
+        for t in [true, false] {
+            out.push(Case {
+                bits: none.clone(),
+                truthy: Some(t),
+            });
+        }
+    } else {
+        out.push(Case {
+            bits: none,
+            truthy: None,
+        });
+    }
+    out
+}
+
+impl FnAnalyzer<'_> {
+    /// Apply one statement; a call may split the state.
+    pub fn stmt(&mut self, st: State, s: &Stmt, loc: (usize, usize)) -> Vec<State> {
+        let mut st = st;
+        match &s.kind {
+            StmtKind::Assign { dst, src } => {
+                self.check_places(&mut st, src.places(), s.span, None);
+                self.check_derefs(&mut st, dst, s.span);
+                let v = self.eval(&st, src);
+                self.assign(&mut st, dst, v);
+                vec![st]
+            }
+            StmtKind::Use { places } => {
+                self.check_places(&mut st, places.iter(), s.span, None);
+                vec![st]
+            }
+            StmtKind::Opaque { places } => {
+                self.check_places(&mut st, places.iter(), s.span, None);
+                // A lock call may hide in the region: forget what we knew.
+                if places.iter().any(|p| self.model.api(&p.base).is_some()) {
+                    for status in st.locks.values_mut() {
+                        *status = Status::Unknown;
+                    }
+                }
+                vec![st]
+            }
+            StmtKind::Annotation(_) => vec![st],
+            StmtKind::Call {
+                dst,
+                callee,
+                args,
+                arg_spans,
+            } => self.call(st, s.span, loc, dst.as_ref(), callee, args, arg_spans),
+        }
+    }
+
+    fn assign(&mut self, st: &mut State, dst: &Place, v: Val) {
+        if dst.proj.is_empty() {
+            st.env.insert(dst.base.clone(), v);
+            return;
+        }
+        let mut prefix = dst.clone();
+        let last = prefix.proj.pop();
+        if let (Some(Proj::Field(f)), Some(Proj::Deref) | None) =
+            (last, prefix.proj.last().cloned())
+        {
+            if matches!(prefix.proj.last(), Some(Proj::Deref)) {
+                prefix.proj.pop();
+            }
+            if let Val::Obj(o) = self.eval_place(st, &prefix) {
+                st.heap.insert((o, f), v);
+            }
+        }
+    }
+
+    /// Report uses of released VMAs among the dereferences in `places`.
+    pub fn check_places<'p>(
+        &mut self,
+        st: &mut State,
+        places: impl IntoIterator<Item = &'p Place>,
+        span: Span,
+        _passed_to: Option<&str>,
+    ) {
+        for p in places {
+            self.check_derefs(st, p, span);
+        }
+    }
+
+    pub fn check_derefs(&mut self, st: &mut State, p: &Place, span: Span) {
+        for prefix in p.deref_prefixes() {
+            if let Val::Obj(o) = self.eval_place(st, &prefix) {
+                self.check_vma_use(st, o, &prefix.to_string(), span, None);
+            }
+        }
+    }
+
+    /// A use of the VMA `o`: report it if its protecting lock is gone.
+    pub fn check_vma_use(
+        &mut self,
+        st: &mut State,
+        o: ObjId,
+        text: &str,
+        span: Span,
+        passed_to: Option<&str>,
+    ) {
+        self.derefs.insert(o);
+        let Some(info) = st.vmas.get(&o).cloned() else {
+            return;
+        };
+        let Some(prot) = info.prot else { return };
+        if info.reported {
+            return;
+        }
+        let finding = match st.status(prot).clone() {
+            Status::Released { at, by, may } => {
+                let still_protected = match prot {
+                    LockKey::Vma(_) => st.any_mmap_held(),
+                    LockKey::Mmap(_) | LockKey::Hugetlb(_) => st.is_held(LockKey::Vma(o)),
+                };
+                if still_protected {
+                    return;
+                }
+                Finding::UseAfterUnlock {
+                    at: span,
+                    vma: text.to_string(),
+                    passed_to: passed_to.map(str::to_string),
+                    lock: prot.describe(),
+                    released_at: at,
+                    released_by: by,
+                    may,
+                    obtained_at: info.at,
+                }
+            }
+            Status::Held {
+                since: Some(since), ..
+            } if matches!(prot, LockKey::Mmap(_)) && info.epoch.is_some_and(|e| e != since) => {
+                Finding::StaleVma {
+                    at: span,
+                    vma: text.to_string(),
+                    obtained_at: info.at,
+                    relocked_at: since,
+                }
+            }
+            _ => return,
+        };
+        self.report(finding);
+        if let Some(i) = st.vmas.get_mut(&o) {
+            i.reported = true;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        &mut self,
+        mut st: State,
+        span: Span,
+        loc: (usize, usize),
+        dst: Option<&Place>,
+        callee: &Callee,
+        args: &[Operand],
+        arg_spans: &[Span],
+    ) -> Vec<State> {
+        for (i, a) in args.iter().enumerate() {
+            let sp = arg_spans.get(i).copied().unwrap_or(span);
+            self.check_places(&mut st, a.places(), sp, None);
+        }
+        let result = self.objs.intern(ObjKind::Fresh(loc.0, loc.1));
+        st.forget_obj(result);
+        let name = match callee {
+            Callee::Direct { name, .. } => name.as_str(),
+            Callee::Indirect(p) => {
+                self.check_derefs(&mut st, p, span);
+                ""
+            }
+        };
+        let arg_vals: Vec<Val> = args.iter().map(|a| self.eval(&st, a)).collect();
+        let out = if let Some(api) = self.model.api(name) {
+            self.apply_api(st, api, name, &arg_vals, result, span)
+        } else if let Some(summary) = self.summaries.get(name) {
+            self.apply_summary(st, summary, name, &arg_vals, result, span, args, arg_spans)
+        } else {
+            self.unknown_call(&mut st, name, &arg_vals, args, arg_spans, span);
+            vec![st]
+        };
+        out.into_iter()
+            .map(|mut s| {
+                if let Some(d) = dst {
+                    self.assign(&mut s, d, Val::Obj(result));
+                    self.type_vma_result(&mut s, d, result, span);
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// A call result stored in a `struct vm_area_struct *` variable while
+    /// exactly one mmap_lock is held is a VMA protected by it.
+    fn type_vma_result(&mut self, st: &mut State, dst: &Place, result: ObjId, span: Span) {
+        if st.vmas.contains_key(&result) || !dst.proj.is_empty() {
+            return;
+        }
+        let is_vma = self
+            .func
+            .var_type(&dst.base)
+            .is_some_and(|t| t.ptr == 1 && t.base == self.model.fault.vma_struct);
+        if !is_vma
+            || st
+                .locks
+                .iter()
+                .any(|(k, s)| matches!(k, LockKey::Vma(_)) && matches!(s, Status::Held { .. }))
+        {
+            return;
+        }
+        if let Some(k) = st.single_held_mmap() {
+            let epoch = match st.status(k) {
+                Status::Held { since, .. } => *since,
+                _ => None,
+            };
+            st.vmas.insert(
+                result,
+                VmaInfo {
+                    prot: Some(k),
+                    epoch,
+                    at: Some(span),
+                    reported: false,
+                },
+            );
+        }
+    }
+
+    fn unknown_call(
+        &mut self,
+        st: &mut State,
+        name: &str,
+        vals: &[Val],
+        args: &[Operand],
+        spans: &[Span],
+        span: Span,
+    ) {
+        for (i, v) in vals.iter().enumerate() {
+            let Val::Obj(o) = *v else { continue };
+            let sp = spans.get(i).copied().unwrap_or(span);
+            if let Operand::Place(p) = &args[i] {
+                if !name.is_empty() {
+                    self.check_vma_use(st, o, &p.to_string(), sp, Some(name));
+                }
+            }
+            // An unknown callee given the vm_fault may release the fault lock.
+            if st.fault == Some(o) {
+                let vma_field = self.model.fault.vma_field.clone();
+                if let Val::Obj(vma) = self.load_field(st, o, &vma_field) {
+                    let mut keys = vec![LockKey::Vma(vma)];
+                    keys.extend(self.mm_of(st, vma).map(LockKey::Mmap));
+                    for k in keys {
+                        if st.is_held(k) {
+                            st.locks.insert(k, Status::Unknown);
+                        }
+                    }
+                }
+            }
+        }
+        // `get_user_pages_remote(mm, ..., &locked)` and friends drop
+        // mmap_lock and say so through `*locked`.
+        let passes_locked = args
+            .iter()
+            .any(|a| matches!(a, Operand::AddrOf(p) if p.base.contains("locked")));
+        if passes_locked {
+            for (k, s) in st.locks.iter_mut() {
+                if matches!(k, LockKey::Mmap(_)) && matches!(s, Status::Held { .. }) {
+                    *s = Status::Unknown;
+                }
+            }
+        }
+    }
+
+    fn apply_api(
+        &mut self,
+        st: State,
+        api: &Api,
+        name: &str,
+        vals: &[Val],
+        result: ObjId,
+        span: Span,
+    ) -> Vec<State> {
+        let mut out = Vec::new();
+        for case in cases(api.effects.iter().map(|e| &e.when)) {
+            let mut s = st.clone();
+            self.record_case(&mut s, result, &case);
+            for e in api.effects.iter().filter(|e| case.holds(&e.when)) {
+                self.effect(&mut s, e.kind, &e.term, name, vals, result, span);
+            }
+            out.push(s);
+        }
+        out
+    }
+
+    pub(super) fn record_case(&mut self, s: &mut State, result: ObjId, case: &Case) {
+        if !case.bits.is_empty() {
+            let b = s.bits.entry(result).or_insert_with(BitVal::default);
+            for (n, v) in &case.bits {
+                b.known.insert(n.clone(), *v);
+            }
+        }
+        if let Some(t) = case.truthy {
+            s.truthy.insert(result, t);
+        }
+    }
+
+    /// Resolve a term's path argument to an object.
+    fn resolve_path(
+        &mut self,
+        st: &State,
+        p: &PathExpr,
+        vals: &[Val],
+        result: ObjId,
+    ) -> Option<ObjId> {
+        match p {
+            PathExpr::Return => Some(result),
+            PathExpr::Any => None,
+            PathExpr::Param { index, fields } => {
+                let mut v = vals.get(*index)?.clone();
+                for f in fields {
+                    let Val::Obj(o) = v else { return None };
+                    v = self.load_field(st, o, f);
+                }
+                match v {
+                    Val::Obj(o) => Some(o),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The lock instance a term names in this state.
+    pub(super) fn resolve(
+        &mut self,
+        st: &State,
+        t: &Term,
+        vals: &[Val],
+        result: ObjId,
+    ) -> Option<LockKey> {
+        if t.args.first() == Some(&PathExpr::Any) {
+            return st.single_held_mmap();
+        }
+        let o = self.resolve_path(st, &t.args[0], vals, result)?;
+        Some(match t.kind {
+            LockKind::MmapRead | LockKind::MmapWrite | LockKind::Mmap => LockKey::Mmap(o),
+            LockKind::VmaRead | LockKind::Use => LockKey::Vma(o),
+            LockKind::HugetlbVmaRead => LockKey::Hugetlb(o),
+            LockKind::Fault => return self.fault_lock(st, o),
+            LockKind::Selected => {
+                let flags = t.args.get(1).and_then(|p| match p {
+                    PathExpr::Param { index, .. } => vals.get(*index).cloned(),
+                    _ => None,
+                });
+                let flag =
+                    flags.and_then(|f| self.bits_of(st, &f).bit(&self.model.fault.vma_lock_flag));
+                return self.lock_for_flag(st, o, flag);
+            }
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn effect(
+        &mut self,
+        st: &mut State,
+        kind: EffectKind,
+        term: &Term,
+        callee: &str,
+        vals: &[Val],
+        result: ObjId,
+        span: Span,
+    ) {
+        if kind == EffectKind::Uses {
+            if let Some(o) = self.resolve_path(st, &term.args[0], vals, result) {
+                self.check_vma_use(st, o, "the VMA", span, Some(callee));
+            }
+            return;
+        }
+        let Some(key) = self.resolve(st, term, vals, result) else {
+            return;
+        };
+        match kind {
+            EffectKind::Acquire => {
+                let write = term.kind == LockKind::MmapWrite;
+                st.locks.insert(
+                    key,
+                    Status::Held {
+                        write,
+                        since: Some(span),
+                    },
+                );
+            }
+            EffectKind::Release | EffectKind::MayRelease => {
+                self.release(st, key, kind == EffectKind::MayRelease, callee, span)
+            }
+            EffectKind::Downgrade => {
+                if let Some(Status::Held { since, .. }) = st.locks.get(&key).cloned() {
+                    st.locks.insert(
+                        key,
+                        Status::Held {
+                            write: false,
+                            since,
+                        },
+                    );
+                }
+            }
+            EffectKind::Assert => self.assert_lock(st, key, span, Vec::new()),
+            EffectKind::ReturnsVma => {
+                let epoch = match st.status(key) {
+                    Status::Held { since, .. } => *since,
+                    _ => None,
+                };
+                if let LockKey::Mmap(mm) = key {
+                    let f = self.model.fault.mm_field.clone();
+                    st.heap.insert((result, f), Val::Obj(mm));
+                }
+                st.vmas.insert(
+                    result,
+                    VmaInfo {
+                        prot: Some(key),
+                        epoch,
+                        at: Some(span),
+                        reported: false,
+                    },
+                );
+            }
+            EffectKind::Forget => {
+                st.locks.insert(key, Status::Unknown);
+            }
+            EffectKind::Uses => {}
+        }
+    }
+
+    /// An assert that `key` is held; `chain` names the callees through which
+    /// the assert is reached (empty for a direct assert).
+    pub(super) fn assert_lock(&mut self, st: &State, key: LockKey, span: Span, chain: Vec<String>) {
+        let LockKey::Mmap(mm) = key else { return };
+        if let Some(locked_at) = self.only_vma_lock(st, key) {
+            let reason = self.vma_lock_reason(st);
+            self.report(Finding::MmapAssertUnderVmaLock {
+                at: span,
+                chain,
+                vma_locked_at: locked_at,
+                reason,
+            });
+        } else if matches!(st.status(key), Status::Unknown) {
+            self.requirements.insert((mm, chain));
+        }
+    }
+
+    pub(super) fn release(
+        &mut self,
+        st: &mut State,
+        key: LockKey,
+        may: bool,
+        callee: &str,
+        span: Span,
+    ) {
+        match st.status(key).clone() {
+            Status::Released { at, by, may: false } if !may => {
+                self.report(Finding::DoubleUnlock {
+                    at: span,
+                    lock: key.describe(),
+                    callee: callee.to_string(),
+                    first_at: at,
+                    first_by: by,
+                });
+                return;
+            }
+            Status::Released { .. } => return,
+            Status::Unknown => self.reveal_protection(st, key),
+            _ => {}
+        }
+        st.locks.insert(
+            key,
+            Status::Released {
+                at: span,
+                by: Arc::from(callee),
+                may,
+            },
+        );
+    }
+
+    /// Releasing a lock the caller held tells which lock protected the VMAs
+    /// that came with the call.
+    fn reveal_protection(&mut self, st: &mut State, key: LockKey) {
+        let candidates: Vec<ObjId> = st
+            .vmas
+            .iter()
+            .filter(|(_, i)| i.prot.is_none())
+            .map(|(o, _)| *o)
+            .collect();
+        for o in candidates {
+            let protects = match key {
+                LockKey::Vma(v) => v == o,
+                LockKey::Mmap(m) => self.mm_of(st, o) == Some(m),
+                LockKey::Hugetlb(_) => false,
+            };
+            if protects {
+                if let Some(i) = st.vmas.get_mut(&o) {
+                    i.prot = Some(key);
+                }
+            }
+        }
+    }
+
+    pub(super) fn vma_lock_reason(&mut self, st: &State) -> String {
+        let flag = self.model.fault.vma_lock_flag.clone();
+        if let Some(vmf) = st.fault {
+            let ff = self.model.fault.flags_field.clone();
+            let flags = self.load_field(st, vmf, &ff);
+            if self.bits_of(st, &flags).bit(&flag) == Some(true) {
+                return format!("on this path `{flag}` is set: the fault runs under the per-VMA lock and mmap_lock is not held");
+            }
+        }
+        "on this path only the per-VMA lock is held; mmap_lock is not".to_string()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_summary(
+        &mut self,
+        st: State,
+        summary: &Summary,
+        name: &str,
+        vals: &[Val],
+        result: ObjId,
+        span: Span,
+        args: &[Operand],
+        arg_spans: &[Span],
+    ) -> Vec<State> {
+        summary.apply(self, st, name, vals, result, span, args, arg_spans)
+    }
+}

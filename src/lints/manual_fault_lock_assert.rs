@@ -1,0 +1,43 @@
+//! `manual_fault_lock_assert`: `if (!(vmf->flags & FAULT_FLAG_VMA_LOCK))
+//! mmap_assert_locked(mm);` open-codes `assert_fault_locked(vmf)`.
+
+use super::context::LintCx;
+use super::fault_branch::fault_branches;
+use crate::diag::{Applicability, Diagnostic, Suggestion};
+
+pub const ID: &str = "manual_fault_lock_assert";
+const HELPER: &str = "assert_fault_locked";
+
+pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
+    for (file, unit) in cx.units.iter().enumerate() {
+        for f in unit.functions.iter().filter(|f| f.name != HELPER) {
+            for br in fault_branches(f, cx.model) {
+                let set: Vec<&str> = br.set.iter().map(|(n, _)| *n).collect();
+                let clear: Vec<&str> = br.clear.iter().map(|(n, _)| *n).collect();
+                let set_ok = set.is_empty() || set == ["vma_assert_locked"];
+                if !(set_ok && clear == ["mmap_assert_locked"]) {
+                    continue;
+                }
+                let vmf = br.vmf.to_string();
+                let mut d = cx.diag(
+                    ID,
+                    file,
+                    Some(&f.name),
+                    br.stmt_span,
+                    "open-coded fault-lock assert".to_string(),
+                );
+                d.notes.push(format!(
+                    "`{HELPER}({vmf})` asserts whichever lock the fault holds: the per-VMA lock when `{}` is set, mmap_lock otherwise",
+                    cx.model.fault.vma_lock_flag
+                ));
+                d.suggestion = Some(Suggestion {
+                    message: format!("use `{HELPER}()`"),
+                    span: br.stmt_span,
+                    replacement: format!("{HELPER}({vmf});"),
+                    applicability: Applicability::MachineApplicable,
+                });
+                out.push(d);
+            }
+        }
+    }
+}
