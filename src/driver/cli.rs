@@ -51,8 +51,8 @@ pub enum ColorArg {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories to check.
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files or directories to check [default: .].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format (written to stdout).
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]

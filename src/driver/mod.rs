@@ -5,7 +5,7 @@
 pub mod cli;
 pub mod walk;
 
-use crate::check::{check, CheckOptions};
+use crate::check::{check, CheckOptions, Report};
 use crate::diag::Level;
 use crate::lints::{self, LintLevels, LINTS};
 use crate::model::LockModel;
@@ -15,6 +15,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use cli::{CheckArgs, Cli, ColorArg, Command, FormatArg};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub const EXIT_OK: i32 = 0;
@@ -132,7 +133,14 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         }
     };
     let mut status = EXIT_OK;
-    let (paths, walk_errors) = walk::collect(&args.paths);
+    let (paths, walk_errors) = if args.paths.is_empty() {
+        // The user typed no path: show `x.c`, not `./x.c`.
+        let (p, e) = walk::collect(&[".".into()]);
+        let strip = |p: PathBuf| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p);
+        (p.into_iter().map(strip).collect(), e)
+    } else {
+        walk::collect(&args.paths)
+    };
     for (p, reason) in &walk_errors {
         eprintln!("error: cannot read {p}: {reason}");
         status = EXIT_ERROR;
@@ -163,7 +171,11 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         defines: args.defines.iter().map(|d| cli::parse_define(d)).collect(),
     };
     let model = LockModel::builtin();
-    let report = pool.install(|| check(&files, &model, &opts));
+    let report = if files.is_empty() {
+        Report::default()
+    } else {
+        pool.install(|| check(&files, &model, &opts))
+    };
 
     let format = match args.format {
         FormatArg::Human => Format::Human,
