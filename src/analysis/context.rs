@@ -146,7 +146,7 @@ impl FnAnalyzer<'_> {
                     vma,
                     VmaInfo {
                         prot: Some(prot),
-                        epoch: None,
+                        epoch: Some(None),
                         at: None,
                         reported: false,
                     },

@@ -52,8 +52,9 @@ pub struct VmaInfo {
     /// `None`: protected by an unknown lock of the caller.
     pub prot: Option<LockKey>,
     /// The acquisition of `prot` the VMA was obtained under (see
-    /// [`Status::Held::since`]); a different one at use means a relock.
-    pub epoch: Option<Span>,
+    /// `Status::Held::since`; `Some(None)`: held since entry), when known. A
+    /// different acquisition at use means the lock was dropped and re-taken.
+    pub epoch: Option<Option<Span>>,
     /// Where the VMA was obtained (None: on entry).
     pub at: Option<Span>,
     /// A use was already reported on this path; later uses stay quiet.

@@ -189,7 +189,7 @@ impl FnAnalyzer<'_> {
             }
             Status::Held {
                 since: Some(since), ..
-            } if matches!(prot, LockKey::Mmap(_)) && info.epoch.is_some_and(|e| e != since) => {
+            } if matches!(prot, LockKey::Mmap(_)) && info.epoch.is_some_and(|e| e != Some(since)) => {
                 Finding::StaleVma {
                     at: span,
                     vma: text.to_string(),
@@ -269,7 +269,7 @@ impl FnAnalyzer<'_> {
         }
         if let Some(k) = st.single_held_mmap() {
             let epoch = match st.status(k) {
-                Status::Held { since, .. } => *since,
+                Status::Held { since, .. } => Some(*since),
                 _ => None,
             };
             st.vmas.insert(
@@ -464,7 +464,7 @@ impl FnAnalyzer<'_> {
             EffectKind::Assert => self.assert_lock(st, key, span, Vec::new()),
             EffectKind::ReturnsVma => {
                 let epoch = match st.status(key) {
-                    Status::Held { since, .. } => *since,
+                    Status::Held { since, .. } => Some(*since),
                     _ => None,
                 };
                 if let LockKey::Mmap(mm) = key {
