@@ -300,9 +300,10 @@ fn ui_fixtures() {
     }
 }
 
-/// The fixture set itself: every marker parses, every lint has a directory
-/// with at least three files expecting it and three that must not report it,
-/// and `clean/` is clean. Independent of the analysis.
+/// The fixture set itself: every marker parses and uses the lint's default
+/// level, every lint has a directory with at least three files expecting it
+/// and three (`ok_*`) that must not report it, and `clean/` has no markers.
+/// Independent of the analysis.
 #[test]
 fn fixture_inventory() {
     let mut paths = Vec::new();
@@ -351,8 +352,19 @@ fn fixture_inventory() {
                 ));
             }
         }
+        let positive = markers.iter().any(|m| m.lint == info.id);
+        // Naming convention: `ok_*` files are negatives and carry no marker
+        // at all; every other file in a lint directory expects that lint.
+        if parts[3].starts_with("ok_") && !markers.is_empty() {
+            problems.push(format!("{name}: an `ok_` fixture has markers"));
+        } else if !parts[3].starts_with("ok_") && !positive {
+            problems.push(format!(
+                "{name}: no `{}` marker; name negative fixtures `ok_*`",
+                info.id
+            ));
+        }
         let entry = per_dir.entry(format!("{}/{}", parts[1], dir)).or_default();
-        if markers.iter().any(|m| m.lint == info.id) {
+        if positive {
             entry.0 += 1;
         } else {
             entry.1 += 1;
