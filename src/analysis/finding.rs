@@ -59,3 +59,17 @@ pub enum Finding {
     /// findings after that point may be missing.
     Bounded { at: Span },
 }
+
+impl Finding {
+    /// The primary span.
+    pub fn primary(&self) -> Span {
+        match self {
+            Finding::UseAfterUnlock { at, .. }
+            | Finding::DoubleUnlock { at, .. }
+            | Finding::MmapAssertUnderVmaLock { at, .. }
+            | Finding::RetryWithLockHeld { at, .. }
+            | Finding::StaleVma { at, .. }
+            | Finding::Bounded { at } => *at,
+        }
+    }
+}

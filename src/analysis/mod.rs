@@ -105,7 +105,7 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
             if a.bounded {
                 a.findings.insert(Finding::Bounded { at: f.name_span });
             }
-            a.findings
+            merge_variants(a.findings)
                 .into_iter()
                 .map(move |finding| Located {
                     file,
@@ -117,6 +117,30 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
         .collect();
     out.sort();
     out.dedup();
+    out
+}
+
+/// One finding per kind and place: the same use reached under both fault
+/// locks (flag set and clear) is one finding about "the fault lock".
+fn merge_variants(findings: BTreeSet<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        let same = out.iter_mut().find(|g| {
+            std::mem::discriminant(*g) == std::mem::discriminant(&f) && g.primary() == f.primary()
+        });
+        match (same, f) {
+            (
+                Some(Finding::UseAfterUnlock { lock, .. }),
+                Finding::UseAfterUnlock { lock: other, .. },
+            ) => {
+                if *lock != other {
+                    *lock = "fault lock";
+                }
+            }
+            (Some(_), _) => {}
+            (None, f) => out.push(f),
+        }
+    }
     out
 }
 

@@ -24,6 +24,9 @@ pub struct Summary {
     /// For each `Assert` effect (same index as `api.effects`), the call
     /// chain below this function that reaches the assert.
     pub chains: Vec<Vec<String>>,
+    /// Result bits some return definitely carries (`VM_FAULT_RETRY`): calls
+    /// split on them even where no effect depends on them.
+    pub result_bits: Vec<String>,
 }
 
 impl PartialEq for Api {
@@ -47,7 +50,9 @@ impl Summary {
         _arg_spans: &[Span],
     ) -> Vec<State> {
         let mut out = Vec::new();
-        for case in cases(self.api.effects.iter().map(|e| &e.when)) {
+        let split = When::Bits(self.result_bits.clone());
+        let extra = (!self.result_bits.is_empty()).then_some(&split);
+        for case in cases(self.api.effects.iter().map(|e| &e.when).chain(extra)) {
             let mut s = st.clone();
             a.record_case(&mut s, result, &case);
             for (i, e) in self.api.effects.iter().enumerate() {
@@ -333,9 +338,18 @@ fn summarize(
             chains.push(Vec::new());
         }
     }
+    let result_bits = if exits.iter().any(|e| {
+        let v = e.value.clone().unwrap_or(Val::Top);
+        a.bits_of(&e.state, &v).bit(&retry) == Some(true)
+    }) {
+        vec![retry.clone()]
+    } else {
+        Vec::new()
+    };
     Some(Summary {
         api: Api { params, effects },
         chains,
+        result_bits,
     })
 }
 

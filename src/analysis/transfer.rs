@@ -189,7 +189,9 @@ impl FnAnalyzer<'_> {
             }
             Status::Held {
                 since: Some(since), ..
-            } if matches!(prot, LockKey::Mmap(_)) && info.epoch.is_some_and(|e| e != Some(since)) => {
+            } if matches!(prot, LockKey::Mmap(_))
+                && info.epoch.is_some_and(|e| e != Some(since)) =>
+            {
                 Finding::StaleVma {
                     at: span,
                     vma: text.to_string(),
