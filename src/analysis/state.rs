@@ -40,6 +40,9 @@ pub enum Status {
         at: Span,
         by: Arc<str>,
         may: bool,
+        /// It was acquired on this path within the function (so the
+        /// function as a whole leaves it as it found it).
+        own: bool,
     },
     /// Known not held (e.g. mmap_lock on a per-VMA-lock fault path).
     NotHeld,

@@ -88,6 +88,8 @@ enum Outcome {
 fn outcome(entry: &Status, exit: &Status) -> Outcome {
     match (entry, exit) {
         (Status::Released { .. }, _) => Outcome::Forget,
+        // Taken and released again inside: no net effect for the caller.
+        (Status::NotHeld | Status::Unknown, Status::Released { own: true, .. }) => Outcome::Unchanged,
         (_, Status::Released { may: false, .. }) => Outcome::Release,
         (_, Status::Released { may: true, .. }) => Outcome::MayRelease,
         (Status::Held { .. }, Status::Held { .. })
@@ -347,7 +349,11 @@ fn summarize(
         Vec::new()
     };
     Some(Summary {
-        api: Api { params, effects },
+        api: Api {
+            params,
+            effects,
+            results_need: None,
+        },
         chains,
         result_bits,
     })

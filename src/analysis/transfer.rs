@@ -168,7 +168,7 @@ impl FnAnalyzer<'_> {
             return;
         }
         let finding = match st.status(prot).clone() {
-            Status::Released { at, by, may } => {
+            Status::Released { at, by, may, .. } => {
                 let still_protected = match prot {
                     LockKey::Vma(_) => st.any_mmap_held(),
                     LockKey::Mmap(_) | LockKey::Hugetlb(_) => st.is_held(LockKey::Vma(o)),
@@ -232,6 +232,14 @@ impl FnAnalyzer<'_> {
             }
         };
         let arg_vals: Vec<Val> = args.iter().map(|a| self.eval(&st, a)).collect();
+        // A variable whose address is passed may be written by the callee.
+        for a in args {
+            if let Operand::AddrOf(p) = a {
+                if p.proj.is_empty() && self.model.api(name).is_none() {
+                    st.env.insert(p.base.clone(), Val::Top);
+                }
+            }
+        }
         let out = if let Some(api) = self.model.api(name) {
             self.apply_api(st, api, name, &arg_vals, result, span)
         } else if let Some(summary) = self.summaries.get(name) {
@@ -341,7 +349,14 @@ impl FnAnalyzer<'_> {
         span: Span,
     ) -> Vec<State> {
         let mut out = Vec::new();
+        let impossible: &[String] = match &api.results_need {
+            Some(n) if vals.get(n.param).is_some_and(|v| self.bits_of(&st, v).bit(&n.bit) == Some(false)) => &n.results,
+            _ => &[],
+        };
         for case in cases(api.effects.iter().map(|e| &e.when)) {
+            if case.bits.iter().any(|(b, v)| *v && impossible.contains(b)) {
+                continue;
+            }
             let mut s = st.clone();
             self.record_case(&mut s, result, &case);
             for e in api.effects.iter().filter(|e| case.holds(&e.when)) {
@@ -515,8 +530,9 @@ impl FnAnalyzer<'_> {
         callee: &str,
         span: Span,
     ) {
+        let own = matches!(st.status(key), Status::Held { since: Some(_), .. });
         match st.status(key).clone() {
-            Status::Released { at, by, may: false } if !may => {
+            Status::Released { at, by, may: false, .. } if !may => {
                 self.report(Finding::DoubleUnlock {
                     at: span,
                     lock: key.describe(),
@@ -536,6 +552,7 @@ impl FnAnalyzer<'_> {
                 at: span,
                 by: Arc::from(callee),
                 may,
+                own,
             },
         );
     }

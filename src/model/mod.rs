@@ -22,6 +22,9 @@ pub struct LockModel {
     pub fault: FaultModel,
     pub callbacks: Vec<CallbackRule>,
     pub apis: HashMap<String, Api>,
+    /// Constants that stand for several bits (`FAULT_FLAG_DEFAULT`). Any
+    /// other constant is taken as one bit of its own.
+    pub composites: HashMap<String, Vec<String>>,
 }
 
 /// Names that make up the fault lock.
@@ -55,6 +58,16 @@ pub struct CallbackRule {
 pub struct Api {
     pub params: Vec<String>,
     pub effects: Vec<Effect>,
+    /// The result can only carry `results` when parameter `param` has
+    /// `bit` (e.g. no VM_FAULT_RETRY without FAULT_FLAG_ALLOW_RETRY).
+    pub results_need: Option<ResultsNeed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultsNeed {
+    pub param: usize,
+    pub bit: String,
+    pub results: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +115,8 @@ struct RawModel {
     callbacks: Vec<CallbackRule>,
     #[serde(default)]
     api: BTreeMap<String, RawApi>,
+    #[serde(default)]
+    composites: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +125,15 @@ struct RawApi {
     params: Vec<String>,
     #[serde(default)]
     effects: Vec<RawEffect>,
+    results_need: Option<RawNeed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNeed {
+    param: String,
+    bit: String,
+    results: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +165,7 @@ impl LockModel {
             fault: default_fault(),
             callbacks: Vec::new(),
             apis: HashMap::new(),
+            composites: HashMap::new(),
         };
         for (name, text) in sources {
             model.extend(name, text)?;
@@ -155,6 +180,10 @@ impl LockModel {
             self.fault = f;
         }
         self.callbacks.extend(raw.callbacks);
+        for (c, bits) in raw.composites {
+            self.composites
+                .insert(c, bits.split('|').map(|b| b.trim().to_string()).collect());
+        }
         for (fname, api) in raw.api {
             let mut effects = Vec::new();
             for e in api.effects {
@@ -163,11 +192,24 @@ impl LockModel {
                         .map_err(|msg| format!("{name}: api.{fname}: {msg}"))?,
                 );
             }
+            let results_need = match api.results_need {
+                None => None,
+                Some(n) => Some(ResultsNeed {
+                    param: api
+                        .params
+                        .iter()
+                        .position(|p| *p == n.param)
+                        .ok_or_else(|| format!("{name}: api.{fname}: results_need: `{}` is not a parameter", n.param))?,
+                    bit: n.bit,
+                    results: n.results,
+                }),
+            };
             self.apis.insert(
                 fname,
                 Api {
                     params: api.params,
                     effects,
+                    results_need,
                 },
             );
         }
