@@ -15,6 +15,8 @@ pub struct Ctx<'a> {
     /// The normalised text (same offsets as the original).
     pub text: &'a [u8],
     pub iters: &'a HashMap<usize, IterSite>,
+    /// Declaration macros by placeholder offset (see `normalize`).
+    pub decls: &'a HashMap<usize, String>,
     pub defines: &'a Defines,
 }
 
@@ -277,22 +279,42 @@ impl<'a> Lower<'a> {
     /// An iterator macro (normalised to `while`): `cursor = name(args)` at
     /// the head, then a choice between the body and the exit.
     fn iterator(&mut self, n: Node, site: IterSite) {
-        let mut args = Vec::new();
-        if let Some(c) = n.child_by_field_name("condition") {
-            let mut e = kids(c).first().copied();
-            while let Some(x) = e {
-                if x.kind() == "comma_expression" {
-                    args.extend(x.child_by_field_name("left"));
-                    e = x.child_by_field_name("right");
-                } else {
-                    args.push(x);
-                    e = None;
-                }
-            }
-        }
         let head = self.new_block();
         self.goto(head);
         self.cur = head;
+        if let Some(c) = n.child_by_field_name("condition") {
+            self.iter_call(n, c, &site);
+        }
+        let body = self.new_block();
+        let exit = self.new_block();
+        if site.spec.once {
+            self.goto(body);
+            self.cur = body;
+            self.loop_body(n.child_by_field_name("body"), exit, exit);
+            self.goto(exit);
+        } else {
+            self.terminate(Terminator::Multi(vec![body, exit]));
+            self.cur = body;
+            self.loop_body(n.child_by_field_name("body"), exit, head);
+            self.goto(head);
+        }
+        self.cur = exit;
+    }
+
+    /// `cursor = name(other args)` for an iterator site whose (normalised)
+    /// parenthesised arguments are `cond` and whose name starts at `at`.
+    fn iter_call(&mut self, at: Node, cond: Node, site: &IterSite) {
+        let mut args = Vec::new();
+        let mut e = kids(cond).first().copied();
+        while let Some(x) = e {
+            if x.kind() == "comma_expression" {
+                args.extend(x.child_by_field_name("left"));
+                e = x.child_by_field_name("right");
+            } else {
+                args.push(x);
+                e = None;
+            }
+        }
         let cursor = site.spec.cursor.and_then(|k| args.get(k).copied());
         let dst = cursor.map(|c| self.lvalue(c));
         let mut ops = Vec::new();
@@ -315,22 +337,8 @@ impl<'a> Lower<'a> {
                 args: ops,
                 arg_spans: spans,
             },
-            Span::new(n.start_byte(), n.start_byte() + site.name.len()),
+            Span::new(at.start_byte(), at.start_byte() + site.name.len()),
         );
-        let body = self.new_block();
-        let exit = self.new_block();
-        if site.spec.once {
-            self.goto(body);
-            self.cur = body;
-            self.loop_body(n.child_by_field_name("body"), exit, exit);
-            self.goto(exit);
-        } else {
-            self.terminate(Terminator::Multi(vec![body, exit]));
-            self.cur = body;
-            self.loop_body(n.child_by_field_name("body"), exit, head);
-            self.goto(head);
-        }
-        self.cur = exit;
     }
 
     fn do_stmt(&mut self, n: Node) {
@@ -342,9 +350,17 @@ impl<'a> Lower<'a> {
         self.loop_body(n.child_by_field_name("body"), exit, test);
         self.goto(test);
         self.cur = test;
-        match n.child_by_field_name("condition") {
-            Some(c) => self.cond(c, body, exit, None),
-            None => self.goto(exit),
+        let mut c = n.walk();
+        let kw = n.children(&mut c).find(|c| c.kind() == "while");
+        let site = kw.and_then(|w| self.cx.iters.get(&w.start_byte()).cloned());
+        match (n.child_by_field_name("condition"), site) {
+            // `do { } for_each_vma_range(...);`
+            (Some(c), Some(site)) => {
+                self.iter_call(kw.unwrap_or(c), c, &site);
+                self.terminate(Terminator::Multi(vec![body, exit]));
+            }
+            (Some(c), None) => self.cond(c, body, exit, None),
+            (None, _) => self.goto(exit),
         }
         self.cur = exit;
     }
@@ -554,6 +570,9 @@ pub fn declarator<'t>(cx: &'t Ctx, mut d: Node<'t>) -> DeclInfo<'t> {
 
 /// The base name of a type specifier: struct tag, typedef or scalar name.
 pub fn type_base(cx: &Ctx, t: Node) -> String {
+    if let Some(m) = cx.decls.get(&t.start_byte()) {
+        return m.clone();
+    }
     match t.kind() {
         "struct_specifier" | "union_specifier" | "enum_specifier" => t
             .child_by_field_name("name")

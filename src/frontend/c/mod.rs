@@ -45,18 +45,84 @@ fn parse(text: &[u8]) -> Option<Tree> {
 /// The text tree-sitter sees: original length, directives evaluated and
 /// kernel macros rewritten.
 pub fn normalized_text(file: &SourceFile, defines: &Defines) -> Vec<u8> {
-    let pre = preproc::preprocess(file.text.as_bytes(), defines);
+    let pre = preproc::preprocess(file.text.as_bytes(), defines, false);
     normalize::normalize(pre).text
 }
 
 /// Lower every function definition and every callback registration of a
 /// C file. Never panics; unparsable input gives an empty or partial unit.
+///
+/// Unknown conditionals are kept for tree-sitter; when that breaks the
+/// parse of some function, the file is parsed again with every unknown
+/// conditional taking its first branch, and functions (matched by the
+/// offset of their name) that come out clean there replace the broken
+/// ones.
 pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
     let src = file.text.as_bytes();
     if src.len() >= u32::MAX as usize / 2 {
         return Unit::default();
     }
-    let pre = preproc::preprocess(src, defines);
+    let pre = preproc::preprocess(src, defines, false);
+    let kept = preproc::has_directive(&pre);
+    let mut unit = lower_text(pre, defines);
+    let broken = unit.functions.iter().any(|f| f.opaque_regions > 0);
+    if kept && (broken || unit.functions.is_empty() || dropped(src, &unit)) {
+        let alt = lower_text(preproc::preprocess(src, defines, true), defines);
+        merge(&mut unit, alt);
+    }
+    unit.opaque_functions = unit
+        .functions
+        .iter()
+        .filter(|f| f.opaque_regions > 0)
+        .count();
+    unit
+}
+
+/// Cheap sign that functions were swallowed by a top-level parse error:
+/// fewer functions than kernel-style `{` lines opening a body.
+fn dropped(src: &[u8], unit: &Unit) -> bool {
+    let braces = src.split(|&c| c == b'\n').filter(|l| *l == b"{").count();
+    unit.functions.len() < braces
+}
+
+fn merge(unit: &mut Unit, alt: Unit) {
+    use std::collections::HashMap;
+    let mut by_name: HashMap<u32, crate::ir::Function> = alt
+        .functions
+        .into_iter()
+        .filter(|f| f.opaque_regions == 0)
+        .map(|f| (f.name_span.start, f))
+        .collect();
+    for f in &mut unit.functions {
+        if f.opaque_regions > 0 {
+            if let Some(g) = by_name.remove(&f.name_span.start) {
+                *f = g;
+            }
+        } else {
+            by_name.remove(&f.name_span.start);
+        }
+    }
+    // Functions the first parse lost entirely.
+    let known: std::collections::HashSet<u32> =
+        unit.functions.iter().map(|f| f.name_span.start).collect();
+    let mut extra: Vec<_> = by_name
+        .into_values()
+        .filter(|f| !known.contains(&f.name_span.start))
+        .collect();
+    if !extra.is_empty() {
+        unit.functions.append(&mut extra);
+        unit.functions.sort_by_key(|f| f.span.start);
+    }
+    let regs: std::collections::HashSet<u32> =
+        unit.registrations.iter().map(|r| r.span.start).collect();
+    unit.registrations.extend(
+        alt.registrations
+            .into_iter()
+            .filter(|r| !regs.contains(&r.span.start)),
+    );
+}
+
+fn lower_text(pre: Vec<u8>, defines: &Defines) -> Unit {
     let norm = normalize::normalize(pre);
     let Some(tree) = parse(&norm.text) else {
         return Unit::default();
@@ -64,6 +130,7 @@ pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
     let cx = lower::Ctx {
         text: &norm.text,
         iters: &norm.iters,
+        decls: &norm.decls,
         defines,
     };
     let mut unit = Unit::default();
@@ -91,13 +158,9 @@ pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
         }
     }
     items.sort_by_key(|n| n.start_byte());
-    for n in items {
-        if let Some(f) = func::lower_function(&cx, n) {
-            if f.opaque_regions > 0 {
-                unit.opaque_functions += 1;
-            }
-            unit.functions.push(f);
-        }
-    }
+    unit.functions = items
+        .into_iter()
+        .filter_map(|n| func::lower_function(&cx, n))
+        .collect();
     unit
 }

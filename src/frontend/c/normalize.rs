@@ -17,6 +17,57 @@ pub struct Normalized {
     pub text: Vec<u8>,
     /// Iterator sites keyed by the byte offset of the macro name.
     pub iters: HashMap<usize, IterSite>,
+    /// Declaration macros (`DEFINE_WAIT(w);` → `T__________ w ;`) keyed by
+    /// the offset of the placeholder type; the value is the macro name.
+    pub decls: HashMap<usize, String>,
+}
+
+const C_KEYWORDS: &[&[u8]] = &[
+    b"if",
+    b"while",
+    b"for",
+    b"switch",
+    b"return",
+    b"sizeof",
+    b"case",
+    b"do",
+    b"else",
+    b"goto",
+    b"typeof",
+    b"__typeof__",
+    b"__typeof",
+    b"_Alignof",
+    b"alignof",
+    b"offsetof",
+    b"__builtin_offsetof",
+    b"_Generic",
+    b"asm",
+    b"__asm__",
+    b"__asm",
+    b"volatile",
+    b"__volatile__",
+    b"_Static_assert",
+    b"static_assert",
+    b"__attribute__",
+    b"defined",
+];
+
+/// Is `s` a type naming a struct/union/enum (`struct x`, `struct x *`)?
+fn is_tagged_type(s: &[u8]) -> bool {
+    let t = s.trim_ascii();
+    let rest = [&b"struct"[..], b"union", b"enum"]
+        .iter()
+        .find_map(|k| t.strip_prefix(*k));
+    let Some(rest) = rest else { return false };
+    if !rest.first().is_some_and(|c| c.is_ascii_whitespace()) {
+        return false;
+    }
+    let rest = rest.trim_ascii_start();
+    let l = rest.iter().take_while(|&&c| is_ident(c)).count();
+    l > 0
+        && rest[l..]
+            .iter()
+            .all(|&c| c == b'*' || c.is_ascii_whitespace())
 }
 
 const NONE: u32 = u32::MAX;
@@ -24,7 +75,7 @@ const NONE: u32 = u32::MAX;
 struct Lexed {
     /// `true` for bytes of code (not comment, string or char literal).
     code: Vec<bool>,
-    /// For each opening bracket, the offset of its match (or NONE).
+    /// For each bracket, the offset of its match (or NONE).
     close: Vec<u32>,
 }
 
@@ -74,6 +125,7 @@ fn lex(b: &[u8]) -> Lexed {
                 // Pop to the nearest matching opener; unmatched closers are ignored.
                 if let Some(k) = stack.iter().rposition(|&o| b[o] == open) {
                     close[stack[k]] = i as u32;
+                    close[i] = stack[k] as u32;
                     stack.truncate(k);
                 }
             }
@@ -135,10 +187,19 @@ impl Scan<'_> {
     /// `(` right after `i` (skipping blanks) and its matching `)`.
     fn parens(&self, i: usize) -> Option<(usize, usize)> {
         let o = self.next_sig(i)?;
-        if self.b[o] != b'(' || self.lx.close[o] == NONE {
+        if self.b[o] != b'(' || self.lx.close[o] == NONE || (self.lx.close[o] as usize) < o {
             return None;
         }
         Some((o, self.lx.close[o] as usize))
+    }
+
+    /// Is the word before `i` (skipping blanks) `do`?
+    fn after_do(&self, i: usize) -> bool {
+        let mut j = i;
+        while j > 0 && (!self.lx.code[j - 1] || self.b[j - 1].is_ascii_whitespace()) {
+            j -= 1;
+        }
+        j >= 2 && &self.b[j - 2..j] == b"do" && (j == 2 || !is_ident(self.b[j - 3]))
     }
 
     /// Top-level argument ranges of the list `(open, close)`.
@@ -149,7 +210,9 @@ impl Scan<'_> {
         while i < close {
             if self.lx.code[i] {
                 match self.b[i] {
-                    b'(' | b'[' | b'{' if self.lx.close[i] != NONE => {
+                    b'(' | b'[' | b'{'
+                        if self.lx.close[i] != NONE && self.lx.close[i] as usize > i =>
+                    {
                         i = self.lx.close[i] as usize;
                     }
                     b',' => {
@@ -172,8 +235,10 @@ pub fn normalize(b: Vec<u8>) -> Normalized {
     let t = table();
     let mut sc = Scan { b, lx: &lx };
     let mut iters = HashMap::new();
+    let mut decls = HashMap::new();
     let n = sc.b.len();
     let mut last_sig = b';';
+    let mut last_sig_pos = 0usize;
     let mut last_word = (0usize, 0usize);
     let mut i = 0;
     while i < n {
@@ -189,8 +254,17 @@ pub fn normalize(b: Vec<u8>) -> Normalized {
             last_sig = b'0';
             continue;
         }
+        if c == b'#' {
+            // A kept preprocessor conditional: a statement boundary.
+            while i < n && sc.b[i] != b'\n' {
+                i += if sc.b[i] == b'\\' { 2 } else { 1 };
+            }
+            last_sig = b';';
+            continue;
+        }
         if !is_ident(c) {
             last_sig = c;
+            last_sig_pos = i;
             i += 1;
             continue;
         }
@@ -199,7 +273,8 @@ pub fn normalize(b: Vec<u8>) -> Normalized {
             i += 1;
         }
         let e = i;
-        let word = std::str::from_utf8(&sc.b[s..e]).unwrap_or("");
+        let word = String::from_utf8_lossy(&sc.b[s..e]).into_owned();
+        let word = word.as_str();
         match t.ident.get(word) {
             Some(MacroKind::Blank) => {
                 blank(&mut sc.b, s..e);
@@ -224,7 +299,24 @@ pub fn normalize(b: Vec<u8>) -> Normalized {
                 }
             }
             Some(MacroKind::SyscallDefine) => syscall_define(&mut sc, s, e),
+            None if t.is_decl_macro(word)
+                && (matches!(last_sig, b';' | b'{' | b'}')
+                    || (last_sig == b'a'
+                        && matches!(&sc.b[last_word.0..last_word.1], b"static" | b"const")))
+                && decl_macro(&mut sc, s, e) =>
+            {
+                decls.insert(s, word.to_string());
+            }
             None => {
+                if last_sig != b'a' && last_sig != b'*' && !C_KEYWORDS.contains(&word.as_bytes()) {
+                    if let Some((o, cl)) = sc.parens(e) {
+                        for (a, z) in sc.args(o, cl) {
+                            if is_tagged_type(&sc.b[a..z]) {
+                                placeholder(&mut sc.b, a, z);
+                            }
+                        }
+                    }
+                }
                 let stmt_ctx = matches!(last_sig, b';' | b'{' | b'}' | b')' | b':')
                     || (last_sig == b'a'
                         && matches!(&sc.b[last_word.0..last_word.1], b"else" | b"do"));
@@ -234,7 +326,12 @@ pub fn normalize(b: Vec<u8>) -> Normalized {
                             let after = sc.next_sig(cl + 1).map(|p| sc.b[p]);
                             let body = matches!(after, Some(c) if c == b'{' || is_ident(c)
                                 || matches!(c, b'(' | b'*' | b'+' | b'-'));
-                            if body {
+                            // `do { ... } for_each_x(...);`: the do-while condition.
+                            let do_while = last_sig == b'}'
+                                && after == Some(b';')
+                                && lx.close[last_sig_pos] != NONE
+                                && sc.after_do(lx.close[last_sig_pos] as usize);
+                            if body || do_while {
                                 let name = word.to_string();
                                 let args = sc.args(o, cl);
                                 for &k in &spec.blank_args {
@@ -254,7 +351,31 @@ pub fn normalize(b: Vec<u8>) -> Normalized {
         last_sig = b'a';
         last_word = (s, e);
     }
-    Normalized { text: sc.b, iters }
+    Normalized {
+        text: sc.b,
+        iters,
+        decls,
+    }
+}
+
+/// `NAME(var, ...);` → `T___ var      ;` when followed by `;` or `=`.
+fn decl_macro(sc: &mut Scan, s: usize, e: usize) -> bool {
+    let Some((o, cl)) = sc.parens(e) else {
+        return false;
+    };
+    if !matches!(sc.next_sig(cl + 1).map(|p| sc.b[p]), Some(b';' | b'=')) {
+        return false;
+    }
+    let args = sc.args(o, cl);
+    let (a, z) = args[0];
+    let var = sc.b[a..z].trim_ascii();
+    if var.is_empty() || !var.iter().all(|&c| is_ident(c)) || var[0].is_ascii_digit() {
+        return false;
+    }
+    placeholder(&mut sc.b, s, o);
+    sc.b[o] = b' ';
+    blank(&mut sc.b, z..cl + 1);
+    true
 }
 
 /// `SYSCALL_DEFINEn(name, t1, a1, ...)` -> `long name(t1 a1, ...)`.

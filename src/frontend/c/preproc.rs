@@ -33,6 +33,7 @@ struct Lexer {
     in_comment: bool,
     /// One entry per open brace: is it an initialiser brace?
     braces: Vec<bool>,
+    parens: u32,
     last_sig: u8,
 }
 
@@ -77,6 +78,19 @@ impl Lexer {
                 }
                 b'}' if track => {
                     self.braces.pop();
+                    self.parens = 0;
+                    self.last_sig = c;
+                }
+                b'(' if track => {
+                    self.parens += 1;
+                    self.last_sig = c;
+                }
+                b')' if track => {
+                    self.parens = self.parens.saturating_sub(1);
+                    self.last_sig = c;
+                }
+                b';' if track => {
+                    self.parens = 0;
                     self.last_sig = c;
                 }
                 b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' => {}
@@ -99,8 +113,10 @@ fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// Run the pass; the result has the same length as `src`.
-pub fn preprocess(src: &[u8], defines: &Defines) -> Vec<u8> {
+/// Run the pass; the result has the same length as `src`. With `first`,
+/// every unknown conditional takes its first branch (the fallback used
+/// when keeping the directives breaks the parse).
+pub fn preprocess(src: &[u8], defines: &Defines, first: bool) -> Vec<u8> {
     let mut out = src.to_vec();
     let n = src.len();
     let mut lex = Lexer::default();
@@ -131,6 +147,8 @@ pub fn preprocess(src: &[u8], defines: &Defines) -> Vec<u8> {
         let kw_start = j + 1 + kw_off;
         let unknown_frames = stack.iter().any(|f| f.kept_open || f.union);
         let in_init = lex.in_init();
+        // Inside an expression only one branch can be kept: the first.
+        let in_expr = first || lex.parens > 0;
         let mut keep = false;
         match kw {
             "if" | "ifdef" | "ifndef" => {
@@ -150,6 +168,11 @@ pub fn preprocess(src: &[u8], defines: &Defines) -> Vec<u8> {
                         }
                     }
                     .map(|v| v != 0)
+                };
+                let v = if v.is_none() && in_expr {
+                    Some(true)
+                } else {
+                    v
                 };
                 let mut f = Frame {
                     parent_live: live,
@@ -181,6 +204,11 @@ pub fn preprocess(src: &[u8], defines: &Defines) -> Vec<u8> {
                                 _ => lookup_defined(first_ident(rest), defines, &locals)
                                     .map(|d| d == 0),
                             };
+                        let v = if v.is_none() && in_expr {
+                            Some(true)
+                        } else {
+                            v
+                        };
                         match v {
                             Some(true) => {
                                 f.taken = true;
@@ -656,4 +684,18 @@ fn arith(op: &str, a: i64, b: i64) -> Option<i64> {
 pub fn eval_is_enabled(name: &str, arg: &str, defines: &Defines) -> Option<bool> {
     let locals = HashMap::new();
     eval(&format!("{name}({arg})"), defines, &locals).map(|v| v != 0)
+}
+
+/// Does the text keep any preprocessor conditional (after [`preprocess`])?
+pub fn has_directive(text: &[u8]) -> bool {
+    let mut line_start = true;
+    for &c in text {
+        match c {
+            b'\n' => line_start = true,
+            b' ' | b'\t' => {}
+            b'#' if line_start => return true,
+            _ => line_start = false,
+        }
+    }
+    false
 }

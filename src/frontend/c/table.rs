@@ -16,6 +16,13 @@ struct Raw {
     assign: Vec<String>,
     noreturn: Vec<String>,
     syscall_define: Vec<String>,
+    decl_macro: DeclMacro,
+}
+
+#[derive(Debug, Deserialize)]
+struct DeclMacro {
+    prefixes: Vec<String>,
+    names: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +87,7 @@ pub struct Table {
     pub transparent: Vec<String>,
     pub assign: Vec<String>,
     pub noreturn: Vec<String>,
+    decl_macro: DeclMacro,
 }
 
 fn cursor(c: i32) -> Option<usize> {
@@ -133,6 +141,7 @@ impl Table {
             transparent: raw.transparent,
             assign: raw.assign,
             noreturn: raw.noreturn,
+            decl_macro: raw.decl_macro,
         }
     }
 
@@ -154,6 +163,16 @@ impl Table {
             once: false,
             blank_args: Vec::new(),
         })
+    }
+
+    /// Does `name(var, ...)` declare `var`?
+    pub fn is_decl_macro(&self, name: &str) -> bool {
+        self.decl_macro.names.iter().any(|n| n == name)
+            || self
+                .decl_macro
+                .prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
     }
 
     pub fn is_transparent(&self, name: &str) -> bool {

@@ -78,8 +78,16 @@ fn kernel_health() {
             let bytes_ = std::fs::read(p).unwrap();
             bytes += bytes_.len();
             let f = SourceFile::from_bytes(p.display().to_string(), &bytes_);
-            braces += f.text.lines().filter(|l| *l == "{").count();
+            let nb = f.text.lines().filter(|l| *l == "{").count();
+            braces += nb;
             let u = lower_file(&f, &d);
+            if u.functions.len() < nb {
+                println!(
+                    "  fewer functions than `{{` lines: {} {} < {nb}",
+                    p.display(),
+                    u.functions.len()
+                );
+            }
             total += u.functions.len();
             bad += u.opaque_functions;
             per_file.push((
@@ -98,6 +106,13 @@ fn kernel_health() {
                         func.name,
                         func.opaque_regions
                     );
+                    for st in func.blocks.iter().flat_map(|b| &b.stmts) {
+                        if let StmtKind::Opaque { .. } = st.kind {
+                            let snip: String = f.snippet(st.span).chars().take(150).collect();
+                            let snip = snip.split_whitespace().collect::<Vec<_>>().join(" ");
+                            println!("      {}: {snip}", f.line_col(st.span.start).0);
+                        }
+                    }
                 }
             }
         }
@@ -112,5 +127,36 @@ fn kernel_health() {
                 println!("    {f}: {n} fns, {b} opaque");
             }
         }
+    }
+}
+
+#[test]
+#[ignore]
+fn dump_file() {
+    let Ok(p) = std::env::var("FAULTLOCK_FILE") else {
+        return;
+    };
+    let f = SourceFile::from_bytes(p.clone(), &std::fs::read(&p).unwrap());
+    if std::env::var("FAULTLOCK_NORM").is_ok() {
+        println!(
+            "{}",
+            String::from_utf8_lossy(&normalized_text(&f, &defines()))
+        );
+    }
+    if std::env::var("FAULTLOCK_TREE").is_ok() {
+        let text = normalized_text(&f, &defines());
+        let tree = parse(&text).unwrap();
+        let root = tree.root_node();
+        let mut c = root.walk();
+        for n in root.children(&mut c) {
+            let (a, _) = f.line_col(n.start_byte() as u32);
+            let (b, _) = f.line_col(n.end_byte() as u32);
+            println!("{a}-{b} {} err={}", n.kind(), n.has_error());
+        }
+    }
+    let u = lower_file(&f, &defines());
+    for func in &u.functions {
+        let (l, _) = f.line_col(func.span.start);
+        println!("{l}: {} opaque={}", func.name, func.opaque_regions);
     }
 }
