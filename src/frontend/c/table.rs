@@ -130,7 +130,7 @@ impl Table {
             iter_exact.insert(i.name, spec);
         }
         // Longest prefix first.
-        iter_prefix.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        iter_prefix.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         Table {
             ident,
             iter_exact,
