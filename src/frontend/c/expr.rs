@@ -199,7 +199,11 @@ impl Lower<'_> {
             return CondKind::BitTest { value, mask };
         }
         let mut places = places_of(&self.expr(l));
-        places.extend(places_of(&self.expr(r)));
+        for p in places_of(&self.expr(r)) {
+            if !places.contains(&p) {
+                places.push(p);
+            }
+        }
         CondKind::Unknown { places }
     }
 
