@@ -1,10 +1,166 @@
 //! The C front end (kernel-style C through tree-sitter-c).
+//!
+//! Pipeline per file: [`preproc`] (evaluate `#if` against the defines,
+//! blank directives) → [`normalize`] (kernel macro shapes from
+//! `kernel_macros.toml`) → tree-sitter → [`lower`] (CST → IR). Both text
+//! passes keep every byte offset, so all spans point into the original text.
+
+mod expr;
+mod func;
+mod lower;
+mod normalize;
+mod preproc;
+mod regs;
+mod table;
+#[cfg(test)]
+mod tests;
 
 use crate::frontend::Defines;
 use crate::ir::Unit;
 use crate::source::SourceFile;
+use std::cell::RefCell;
+use tree_sitter::{Node, Parser, Tree};
 
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn parse(text: &[u8]) -> Option<Tree> {
+    PARSER.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.is_none() {
+            let mut parser = Parser::new();
+            parser.set_language(&tree_sitter_c::LANGUAGE.into()).ok()?;
+            *p = Some(parser);
+        }
+        let parser = p.as_mut()?;
+        let tree = parser.parse(text, None);
+        if tree.is_none() {
+            parser.reset();
+        }
+        tree
+    })
+}
+
+/// The text tree-sitter sees: original length, directives evaluated and
+/// kernel macros rewritten.
+pub fn normalized_text(file: &SourceFile, defines: &Defines) -> Vec<u8> {
+    let pre = preproc::preprocess(file.text.as_bytes(), defines, false);
+    normalize::normalize(pre).text
+}
+
+/// Lower every function definition and every callback registration of a
+/// C file. Never panics; unparsable input gives an empty or partial unit.
+///
+/// Unknown conditionals are kept for tree-sitter; when that breaks the
+/// parse of some function, the file is parsed again with every unknown
+/// conditional taking its first branch, and functions (matched by the
+/// offset of their name) that come out clean there replace the broken
+/// ones.
 pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
-    let _ = (file, defines);
-    Unit::default()
+    let src = file.text.as_bytes();
+    if src.len() >= u32::MAX as usize / 2 {
+        return Unit::default();
+    }
+    let pre = preproc::preprocess(src, defines, false);
+    let kept = preproc::has_directive(&pre);
+    let mut unit = lower_text(pre, defines);
+    let broken = unit.functions.iter().any(|f| f.opaque_regions > 0);
+    if kept && (broken || unit.functions.is_empty() || dropped(src, &unit)) {
+        let alt = lower_text(preproc::preprocess(src, defines, true), defines);
+        merge(&mut unit, alt);
+    }
+    unit.opaque_functions = unit
+        .functions
+        .iter()
+        .filter(|f| f.opaque_regions > 0)
+        .count();
+    unit
+}
+
+/// Cheap sign that functions were swallowed by a top-level parse error:
+/// fewer functions than kernel-style `{` lines opening a body.
+fn dropped(src: &[u8], unit: &Unit) -> bool {
+    let braces = src.split(|&c| c == b'\n').filter(|l| *l == b"{").count();
+    unit.functions.len() < braces
+}
+
+fn merge(unit: &mut Unit, alt: Unit) {
+    use std::collections::HashMap;
+    let mut by_name: HashMap<u32, crate::ir::Function> = alt
+        .functions
+        .into_iter()
+        .filter(|f| f.opaque_regions == 0)
+        .map(|f| (f.name_span.start, f))
+        .collect();
+    for f in &mut unit.functions {
+        if f.opaque_regions > 0 {
+            if let Some(g) = by_name.remove(&f.name_span.start) {
+                *f = g;
+            }
+        } else {
+            by_name.remove(&f.name_span.start);
+        }
+    }
+    // Functions the first parse lost entirely.
+    let known: std::collections::HashSet<u32> =
+        unit.functions.iter().map(|f| f.name_span.start).collect();
+    let mut extra: Vec<_> = by_name
+        .into_values()
+        .filter(|f| !known.contains(&f.name_span.start))
+        .collect();
+    if !extra.is_empty() {
+        unit.functions.append(&mut extra);
+        unit.functions.sort_by_key(|f| f.span.start);
+    }
+    let regs: std::collections::HashSet<u32> =
+        unit.registrations.iter().map(|r| r.span.start).collect();
+    unit.registrations.extend(
+        alt.registrations
+            .into_iter()
+            .filter(|r| !regs.contains(&r.span.start)),
+    );
+}
+
+fn lower_text(pre: Vec<u8>, defines: &Defines) -> Unit {
+    let norm = normalize::normalize(pre);
+    let Some(tree) = parse(&norm.text) else {
+        return Unit::default();
+    };
+    let cx = lower::Ctx {
+        text: &norm.text,
+        iters: &norm.iters,
+        decls: &norm.decls,
+        defines,
+    };
+    let mut unit = Unit::default();
+    // Iterative walk over top-level items (no recursion on hostile depth).
+    let mut stack: Vec<Node> = vec![tree.root_node()];
+    let mut items = Vec::new();
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" => items.push(n),
+            "declaration" => regs::registrations(&cx, n, &mut unit.registrations),
+            "translation_unit"
+            | "ERROR"
+            | "preproc_if"
+            | "preproc_ifdef"
+            | "preproc_else"
+            | "preproc_elif"
+            | "preproc_elifdef"
+            | "linkage_specification"
+            | "declaration_list" => {
+                let mut c = n.walk();
+                let children: Vec<Node> = n.named_children(&mut c).collect();
+                stack.extend(children.into_iter().rev());
+            }
+            _ => {}
+        }
+    }
+    items.sort_by_key(|n| n.start_byte());
+    unit.functions = items
+        .into_iter()
+        .filter_map(|n| func::lower_function(&cx, n))
+        .collect();
+    unit
 }
