@@ -146,6 +146,9 @@ impl BitVal {
     }
 
     pub fn join(&self, other: &BitVal) -> BitVal {
+        if self == other {
+            return self.clone();
+        }
         let known = self
             .known
             .iter()
@@ -159,10 +162,8 @@ impl BitVal {
                     .map(|(k, v)| (k.clone(), *v)),
             )
             .collect();
-        BitVal {
-            known,
-            exact: self.exact && other.exact,
-        }
+        // Two different exact values: the bits they disagree on are unknown.
+        BitVal { known, exact: false }
     }
 }
 
