@@ -50,7 +50,7 @@ pub fn entry_contexts(units: &[Unit], model: &LockModel) -> Contexts {
     // A callback registered anywhere with a per-VMA-capable field can run
     // under the per-VMA lock; one only registered in restricted fields of
     // initializers without the enabling field runs under mmap_lock only.
-    let mut registered: Vec<(String, bool)> = Vec::new();
+    let mut registered: Vec<(String, bool, bool)> = Vec::new();
     for reg in units.iter().flat_map(|u| &u.registrations) {
         for rule in model
             .callbacks
@@ -63,20 +63,20 @@ pub fn entry_contexts(units: &[Unit], model: &LockModel) -> Contexts {
             };
             for (field, func) in &reg.fields {
                 if rule.fields.contains(field) {
-                    registered.push((func.clone(), vma_ok));
+                    registered.push((func.clone(), vma_ok, rule.retry_contract));
                 }
             }
         }
     }
     registered.sort();
-    for (func, vma_ok) in registered {
+    for (func, vma_ok, retry_contract) in registered {
         let e = out.entry(func).or_insert(EntryContext {
             vma_lock: false,
             mmap_lock: true,
-            entry_point: true,
+            entry_point: false,
         });
         e.vma_lock |= vma_ok;
-        e.entry_point = true;
+        e.entry_point |= retry_contract;
     }
     out
 }

@@ -121,6 +121,7 @@ impl FnAnalyzer<'_> {
                 self.split_truthy(st, &v)
             }
             CondKind::BitTest { value, mask } => {
+                let mask = &self.model.expand_bits(mask);
                 let v = self.eval(st, value);
                 if let Some(known) = self.bits_of(st, &v).any(mask) {
                     return vec![(known, st.clone())];

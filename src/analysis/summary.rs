@@ -353,6 +353,7 @@ fn summarize(
             params,
             effects,
             results_need: None,
+            exclusive_with: Vec::new(),
         },
         chains,
         result_bits,

@@ -359,6 +359,12 @@ impl FnAnalyzer<'_> {
             }
             let mut s = st.clone();
             self.record_case(&mut s, result, &case);
+            if case.bits.iter().any(|(_, v)| *v) && !api.exclusive_with.is_empty() {
+                let b = s.bits.entry(result).or_default();
+                for x in self.model.expand_bits(&api.exclusive_with) {
+                    b.known.insert(x, false);
+                }
+            }
             for e in api.effects.iter().filter(|e| case.holds(&e.when)) {
                 self.effect(&mut s, e.kind, &e.term, name, vals, result, span);
             }

@@ -52,6 +52,10 @@ pub struct CallbackRule {
     /// initializer sets this field.
     #[serde(default)]
     pub vma_lock_only_with: Option<String>,
+    /// A VM_FAULT_RETRY the callback returns reaches the fault handler, so
+    /// the callback must have released the fault lock.
+    #[serde(default)]
+    pub retry_contract: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +65,9 @@ pub struct Api {
     /// The result can only carry `results` when parameter `param` has
     /// `bit` (e.g. no VM_FAULT_RETRY without FAULT_FLAG_ALLOW_RETRY).
     pub results_need: Option<ResultsNeed>,
+    /// When the result has any bit an effect's condition tests, it has none
+    /// of these (a VM_FAULT_RETRY result carries no VM_FAULT_ERROR bit).
+    pub exclusive_with: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +133,8 @@ struct RawApi {
     #[serde(default)]
     effects: Vec<RawEffect>,
     results_need: Option<RawNeed>,
+    #[serde(default)]
+    exclusive_with: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -210,10 +219,23 @@ impl LockModel {
                     params: api.params,
                     effects,
                     results_need,
+                    exclusive_with: api.exclusive_with,
                 },
             );
         }
         Ok(())
+    }
+
+    /// A constant's bits: its members for a composite, else itself.
+    pub fn expand_bits(&self, names: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in names {
+            match self.composites.get(n) {
+                Some(members) => out.extend(members.iter().cloned()),
+                None => out.push(n.clone()),
+            }
+        }
+        out
     }
 
     pub fn api(&self, name: &str) -> Option<&Api> {
