@@ -64,7 +64,10 @@ impl FnAnalyzer<'_> {
             Operand::Place(p) => self.eval_place(st, p),
             Operand::AddrOf(_) | Operand::And(..) | Operand::Other { .. } => Val::Top,
             Operand::Const(c) => match self.model.composites.get(c) {
-                Some(bits) => Val::Bits(bits.iter().fold(BitVal::zero(), |acc, b| acc.or(&BitVal::constant(b)))),
+                Some(bits) => Val::Bits(
+                    bits.iter()
+                        .fold(BitVal::zero(), |acc, b| acc.or(&BitVal::constant(b))),
+                ),
                 None => Val::Bits(BitVal::constant(c)),
             },
             Operand::Int(0) => Val::Int(0),

@@ -97,6 +97,7 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
     let summaries = summary::infer(&funcs, model, &contexts);
     let mut out: Vec<Located> = funcs
         .par_iter()
+        .filter(|(_, f)| summary::relevant(f, model, &summaries))
         .flat_map_iter(|&(file, f)| {
             let ctx = contexts.get(f.name.as_str()).copied().unwrap_or_default();
             let mut a = FnAnalyzer::new(model, f, &summaries, ctx);

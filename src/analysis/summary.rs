@@ -27,6 +27,8 @@ pub struct Summary {
     /// Result bits some return definitely carries (`VM_FAULT_RETRY`): calls
     /// split on them even where no effect depends on them.
     pub result_bits: Vec<String>,
+    /// No path of the function reaches a return.
+    pub noreturn: bool,
 }
 
 impl PartialEq for Api {
@@ -89,7 +91,9 @@ fn outcome(entry: &Status, exit: &Status) -> Outcome {
     match (entry, exit) {
         (Status::Released { .. }, _) => Outcome::Forget,
         // Taken and released again inside: no net effect for the caller.
-        (Status::NotHeld | Status::Unknown, Status::Released { own: true, .. }) => Outcome::Unchanged,
+        (Status::NotHeld | Status::Unknown, Status::Released { own: true, .. }) => {
+            Outcome::Unchanged
+        }
         (_, Status::Released { may: false, .. }) => Outcome::Release,
         (_, Status::Released { may: true, .. }) => Outcome::MayRelease,
         (Status::Held { .. }, Status::Held { .. })
@@ -192,10 +196,14 @@ fn solve_scc(
     callees: &[Vec<usize>],
 ) -> Vec<(usize, Option<Summary>)> {
     let recursive = scc.len() > 1 || callees[scc[0]].contains(&scc[0]);
+    if !recursive {
+        let i = scc[0];
+        return vec![(i, summarize(funcs[i].1, model, contexts, done))];
+    }
+    // Recursion: iterate from "unknown" to a fixpoint, within a bound.
     let mut local = done.clone();
-    let rounds = if recursive { 3 } else { 1 };
     let mut last: Vec<(usize, Option<Summary>)> = Vec::new();
-    for _ in 0..rounds {
+    for _ in 0..3 {
         let now: Vec<(usize, Option<Summary>)> = scc
             .iter()
             .map(|&i| (i, summarize(funcs[i].1, model, contexts, &local)))
@@ -211,11 +219,7 @@ fn solve_scc(
         }
         last = now;
     }
-    if recursive {
-        // No fixpoint within the bound: leave the members unknown.
-        return scc.iter().map(|&i| (i, None)).collect();
-    }
-    last
+    scc.iter().map(|&i| (i, None)).collect()
 }
 
 fn called_names(f: &Function) -> Vec<&str> {
@@ -238,6 +242,19 @@ fn summarize(
     contexts: &Contexts,
     summaries: &Summaries,
 ) -> Option<Summary> {
+    if !relevant(f, model, summaries) {
+        return Some(Summary {
+            api: Api {
+                params: f.params.iter().map(|p| p.name.clone()).collect(),
+                effects: Vec::new(),
+                results_need: None,
+                exclusive_with: Vec::new(),
+            },
+            chains: Vec::new(),
+            result_bits: Vec::new(),
+            noreturn: false,
+        });
+    }
     let ctx = contexts.get(f.name.as_str()).copied().unwrap_or_default();
     let mut a = FnAnalyzer::new(model, f, summaries, ctx);
     let entries = a.entry_states(true);
@@ -357,7 +374,33 @@ fn summarize(
         },
         chains,
         result_bits,
+        noreturn: exits.is_empty(),
     })
+}
+
+/// Whether a function can matter to the analysis at all: it takes a fault
+/// or a VMA, or calls something with a lock effect. Any other function has
+/// an empty summary and no findings, and is not analysed.
+pub fn relevant(f: &Function, model: &LockModel, summaries: &Summaries) -> bool {
+    let fm = &model.fault;
+    if f.params
+        .iter()
+        .any(|p| p.ty.ptr == 1 && (p.ty.base == fm.fault_struct || p.ty.base == fm.vma_struct))
+    {
+        return true;
+    }
+    called_names(f).into_iter().any(|n| {
+        model.noreturn.iter().any(|x| x == n)
+            || model.api(n).is_some_and(|a| !a.effects.is_empty())
+            || summaries.get(n).is_some_and(|s| !s.is_trivial())
+    })
+}
+
+impl Summary {
+    /// No effect a caller could observe.
+    pub fn is_trivial(&self) -> bool {
+        self.api.effects.is_empty() && self.result_bits.is_empty() && !self.noreturn
+    }
 }
 
 fn kind_for(_e: EffectKind, key: LockKey) -> LockKind {

@@ -231,6 +231,11 @@ impl FnAnalyzer<'_> {
                 ""
             }
         };
+        if self.model.noreturn.iter().any(|n| n == name)
+            || self.summaries.get(name).is_some_and(|s| s.noreturn)
+        {
+            return Vec::new();
+        }
         let arg_vals: Vec<Val> = args.iter().map(|a| self.eval(&st, a)).collect();
         // A variable whose address is passed may be written by the callee.
         for a in args {
@@ -350,7 +355,13 @@ impl FnAnalyzer<'_> {
     ) -> Vec<State> {
         let mut out = Vec::new();
         let impossible: &[String] = match &api.results_need {
-            Some(n) if vals.get(n.param).is_some_and(|v| self.bits_of(&st, v).bit(&n.bit) == Some(false)) => &n.results,
+            Some(n)
+                if vals
+                    .get(n.param)
+                    .is_some_and(|v| self.bits_of(&st, v).bit(&n.bit) == Some(false)) =>
+            {
+                &n.results
+            }
             _ => &[],
         };
         for case in cases(api.effects.iter().map(|e| &e.when)) {
@@ -538,7 +549,9 @@ impl FnAnalyzer<'_> {
     ) {
         let own = matches!(st.status(key), Status::Held { since: Some(_), .. });
         match st.status(key).clone() {
-            Status::Released { at, by, may: false, .. } if !may => {
+            Status::Released {
+                at, by, may: false, ..
+            } if !may => {
                 self.report(Finding::DoubleUnlock {
                     at: span,
                     lock: key.describe(),

@@ -163,7 +163,10 @@ impl BitVal {
             )
             .collect();
         // Two different exact values: the bits they disagree on are unknown.
-        BitVal { known, exact: false }
+        BitVal {
+            known,
+            exact: false,
+        }
     }
 }
 

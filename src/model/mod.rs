@@ -25,6 +25,8 @@ pub struct LockModel {
     /// Constants that stand for several bits (`FAULT_FLAG_DEFAULT`). Any
     /// other constant is taken as one bit of its own.
     pub composites: HashMap<String, Vec<String>>,
+    /// Functions that never return (the path ends at the call).
+    pub noreturn: Vec<String>,
 }
 
 /// Names that make up the fault lock.
@@ -124,6 +126,8 @@ struct RawModel {
     api: BTreeMap<String, RawApi>,
     #[serde(default)]
     composites: BTreeMap<String, String>,
+    #[serde(default)]
+    noreturn: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -175,6 +179,7 @@ impl LockModel {
             callbacks: Vec::new(),
             apis: HashMap::new(),
             composites: HashMap::new(),
+            noreturn: Vec::new(),
         };
         for (name, text) in sources {
             model.extend(name, text)?;
@@ -189,6 +194,7 @@ impl LockModel {
             self.fault = f;
         }
         self.callbacks.extend(raw.callbacks);
+        self.noreturn.extend(raw.noreturn);
         for (c, bits) in raw.composites {
             self.composites
                 .insert(c, bits.split('|').map(|b| b.trim().to_string()).collect());
@@ -208,7 +214,12 @@ impl LockModel {
                         .params
                         .iter()
                         .position(|p| *p == n.param)
-                        .ok_or_else(|| format!("{name}: api.{fname}: results_need: `{}` is not a parameter", n.param))?,
+                        .ok_or_else(|| {
+                            format!(
+                                "{name}: api.{fname}: results_need: `{}` is not a parameter",
+                                n.param
+                            )
+                        })?,
                     bit: n.bit,
                     results: n.results,
                 }),
@@ -242,9 +253,15 @@ impl LockModel {
         self.apis.get(name)
     }
 
-    /// Every identifier whose presence makes a file worth parsing.
+    /// Every identifier whose presence makes a file worth parsing: the
+    /// functions with a lock effect, the fault struct and its flag.
     pub fn identifiers(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.apis.keys().cloned().collect();
+        let mut ids: Vec<String> = self
+            .apis
+            .iter()
+            .filter(|(_, a)| a.effects.iter().any(|e| e.kind != EffectKind::Uses))
+            .map(|(n, _)| n.clone())
+            .collect();
         ids.push(self.fault.fault_struct.clone());
         ids.push(self.fault.vma_lock_flag.clone());
         ids.sort();
