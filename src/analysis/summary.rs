@@ -357,6 +357,14 @@ fn summarize(
             chains.push(Vec::new());
         }
     }
+    if let Some((term, when)) = returned_vma(&mut a, &exits, &to_path) {
+        effects.push(Effect {
+            kind: EffectKind::ReturnsVma,
+            term,
+            when,
+        });
+        chains.push(Vec::new());
+    }
     let result_bits = if exits.iter().any(|e| {
         let v = e.value.clone().unwrap_or(Val::Top);
         a.bits_of(&e.state, &v).bit(&retry) == Some(true)
@@ -376,6 +384,53 @@ fn summarize(
         result_bits,
         noreturn: exits.is_empty(),
     })
+}
+
+/// `returns_vma`: every return that is not NULL returns a VMA protected by
+/// the same lock, expressible over the parameters (or the result itself).
+fn returned_vma(
+    a: &mut FnAnalyzer,
+    exits: &[super::engine::Exit],
+    to_path: &dyn Fn(&FnAnalyzer, ObjId) -> Option<PathExpr>,
+) -> Option<(Term, When)> {
+    let mut term: Option<Term> = None;
+    let mut some_null = false;
+    for e in exits {
+        let v = e.value.clone()?;
+        let o = match v {
+            Val::Null | Val::Int(0) => {
+                some_null = true;
+                continue;
+            }
+            Val::Obj(o) if e.state.truthy.get(&o) == Some(&false) => {
+                some_null = true;
+                continue;
+            }
+            Val::Obj(o) => o,
+            _ => return None,
+        };
+        let t = match e.state.vmas.get(&o)?.prot? {
+            LockKey::Mmap(m) => Term {
+                kind: LockKind::Mmap,
+                args: vec![to_path(a, m)?],
+            },
+            LockKey::Vma(v) if v == o => Term {
+                kind: LockKind::VmaRead,
+                args: vec![PathExpr::Return],
+            },
+            _ => return None,
+        };
+        if term.as_ref().is_some_and(|x| *x != t) {
+            return None;
+        }
+        term = Some(t);
+    }
+    let when = if some_null {
+        When::NonNull
+    } else {
+        When::Always
+    };
+    term.map(|t| (t, when))
 }
 
 /// Whether a function can matter to the analysis at all: it takes a fault

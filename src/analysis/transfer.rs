@@ -3,7 +3,7 @@
 use super::finding::Finding;
 use super::state::{LockKey, State, Status, VmaInfo};
 use super::summary::Summary;
-use super::value::{BitVal, ObjId, ObjKind, Val};
+use super::value::{ObjId, ObjKind, Val};
 use super::FnAnalyzer;
 use crate::ir::{Callee, Operand, Place, Proj, Stmt, StmtKind};
 use crate::model::{Api, EffectKind, LockKind, PathExpr, Term, When};
@@ -51,8 +51,10 @@ pub(super) fn cases<'w>(whens: impl Iterator<Item = &'w When>) -> Vec<Case> {
     }
     let mut out = Vec::new();
     for i in 0..bits.len() {
-        let mut c = Case::default();
-        c.bits = bits[..i].iter().map(|b| (b.clone(), false)).collect();
+        let mut c = Case {
+            bits: bits[..i].iter().map(|b| (b.clone(), false)).collect(),
+            truthy: None,
+        };
         c.bits.push((bits[i].clone(), true));
         c.truthy = Some(true);
         out.push(c);
@@ -110,6 +112,48 @@ impl FnAnalyzer<'_> {
         }
     }
 
+    /// The states in which `v` is false (none if it is known true).
+    fn refute(&mut self, st: &State, v: Val) -> Vec<State> {
+        let Val::Obj(o) = v else {
+            return vec![st.clone()];
+        };
+        let mut st = st.clone();
+        st.env.insert("$bug_on".into(), Val::Obj(o));
+        self.branch(
+            &st,
+            &crate::ir::CondKind::Truthy(Operand::Place(Place::var("$bug_on"))),
+        )
+        .into_iter()
+        .filter(|(t, _)| !t)
+        .map(|(_, mut s)| {
+            s.env.remove("$bug_on");
+            s
+        })
+        .collect()
+    }
+
+    /// A call site's result is recomputed: forget its facts, and the locks
+    /// of objects reached through it (`result->vm_mm`), which belonged to
+    /// the previous value.
+    fn forget_value(&mut self, st: &mut State, o: ObjId) {
+        st.forget_obj(o);
+        let objs = &self.objs;
+        let derived = |mut x: ObjId| loop {
+            if x == o {
+                return true;
+            }
+            match objs.kind(x) {
+                ObjKind::Field(p, _) | ObjKind::Deref(p) => x = *p,
+                _ => return false,
+            }
+        };
+        st.locks.retain(|k, _| {
+            let (LockKey::Mmap(x) | LockKey::Vma(x) | LockKey::Hugetlb(x)) = *k;
+            !derived(x)
+        });
+        st.vmas.retain(|x, _| !derived(*x));
+    }
+
     fn assign(&mut self, st: &mut State, dst: &Place, v: Val) {
         if dst.proj.is_empty() {
             st.env.insert(dst.base.clone(), v);
@@ -160,6 +204,10 @@ impl FnAnalyzer<'_> {
         passed_to: Option<&str>,
     ) {
         self.derefs.insert(o);
+        // A VMA pointer known to be NULL here is not a VMA.
+        if st.truthy.get(&o) == Some(&false) {
+            return;
+        }
         let Some(info) = st.vmas.get(&o).cloned() else {
             return;
         };
@@ -223,7 +271,7 @@ impl FnAnalyzer<'_> {
             self.check_places(&mut st, a.places(), sp, None);
         }
         let result = self.objs.intern(ObjKind::Fresh(loc.0, loc.1));
-        st.forget_obj(result);
+        self.forget_value(&mut st, result);
         let name = match callee {
             Callee::Direct { name, .. } => name.as_str(),
             Callee::Indirect(p) => {
@@ -237,12 +285,24 @@ impl FnAnalyzer<'_> {
             return Vec::new();
         }
         let arg_vals: Vec<Val> = args.iter().map(|a| self.eval(&st, a)).collect();
-        // A variable whose address is passed may be written by the callee.
+        // A variable whose address is passed may be written by the callee:
+        // it gets a new symbolic value, so later tests of it still correlate.
         for a in args {
             if let Operand::AddrOf(p) = a {
                 if p.proj.is_empty() && self.model.api(name).is_none() {
-                    st.env.insert(p.base.clone(), Val::Top);
+                    let o = self
+                        .objs
+                        .intern(ObjKind::Clobbered(loc.0, loc.1, p.base.clone()));
+                    st.forget_obj(o);
+                    st.env.insert(p.base.clone(), Val::Obj(o));
                 }
+            }
+        }
+        // `BUG_ON(cond)`: the path goes on only where `cond` is false.
+        if self.model.bug_on.iter().any(|n| n == name) {
+            if let Some(cond) = args.first() {
+                let v = self.eval(&st, cond);
+                return self.refute(&st, v);
             }
         }
         let out = if let Some(api) = self.model.api(name) {
@@ -386,7 +446,7 @@ impl FnAnalyzer<'_> {
 
     pub(super) fn record_case(&mut self, s: &mut State, result: ObjId, case: &Case) {
         if !case.bits.is_empty() {
-            let b = s.bits.entry(result).or_insert_with(BitVal::default);
+            let b = s.bits.entry(result).or_default();
             for (n, v) in &case.bits {
                 b.known.insert(n.clone(), *v);
             }

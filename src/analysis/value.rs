@@ -16,6 +16,9 @@ pub enum ObjKind {
     Deref(ObjId),
     /// The result of the statement at (block, index).
     Fresh(usize, usize),
+    /// The value of a variable after the call at (block, index) was given
+    /// its address.
+    Clobbered(usize, usize, String),
 }
 
 /// The per-function object arena.
@@ -61,7 +64,7 @@ impl Objs {
                     fields.push(f.clone());
                     id = *o;
                 }
-                ObjKind::Deref(_) | ObjKind::Fresh(..) => return None,
+                ObjKind::Deref(_) | ObjKind::Fresh(..) | ObjKind::Clobbered(..) => return None,
             }
         }
     }

@@ -72,6 +72,10 @@ pub struct CheckArgs {
     /// Treat every warning as an error.
     #[arg(long)]
     pub deny_warnings: bool,
+
+    /// Do not respect .gitignore/.ignore files when walking directories.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Worker threads (default: one per CPU). Output does not depend on it.
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,

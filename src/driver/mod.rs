@@ -135,11 +135,11 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     let mut status = EXIT_OK;
     let (paths, walk_errors) = if args.paths.is_empty() {
         // The user typed no path: show `x.c`, not `./x.c`.
-        let (p, e) = walk::collect(&[".".into()]);
+        let (p, e) = walk::collect(&[".".into()], !args.no_ignore);
         let strip = |p: PathBuf| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p);
         (p.into_iter().map(strip).collect(), e)
     } else {
-        walk::collect(&args.paths)
+        walk::collect(&args.paths, !args.no_ignore)
     };
     for (p, reason) in &walk_errors {
         eprintln!("error: cannot read {p}: {reason}");

@@ -16,7 +16,7 @@ fn wanted(path: &Path) -> bool {
 /// is walked respecting `.gitignore`/`.ignore` and skipping hidden entries;
 /// each yielded path is the given path joined with the relative path inside
 /// it. A file named explicitly is always kept. Errors are `(path, reason)`.
-pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
+pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(String, String)>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
@@ -26,8 +26,9 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
             Ok(_) => {
                 let walk = WalkBuilder::new(root)
                     .hidden(true)
-                    .git_ignore(true)
-                    .git_exclude(true)
+                    .git_ignore(respect_ignore)
+                    .git_exclude(respect_ignore)
+                    .ignore(respect_ignore)
                     // A user's global excludes would make output machine-dependent.
                     .git_global(false)
                     .require_git(false)
@@ -69,7 +70,7 @@ mod tests {
             fs::write(root.join(f), "").unwrap();
         }
         fs::write(root.join(".gitignore"), "gen/\nskip.c\n").unwrap();
-        let (files, errors) = collect(&[root.to_path_buf(), root.join("skip.c")]);
+        let (files, errors) = collect(&[root.to_path_buf(), root.join("skip.c")], true);
         assert!(errors.is_empty());
         let rel: Vec<_> = files
             .iter()
@@ -80,7 +81,7 @@ mod tests {
 
     #[test]
     fn missing_path_is_an_error() {
-        let (files, errors) = collect(&[PathBuf::from("/nonexistent/faultlock")]);
+        let (files, errors) = collect(&[PathBuf::from("/nonexistent/faultlock")], true);
         assert!(files.is_empty());
         assert_eq!(errors.len(), 1);
     }

@@ -27,6 +27,8 @@ pub struct LockModel {
     pub composites: HashMap<String, Vec<String>>,
     /// Functions that never return (the path ends at the call).
     pub noreturn: Vec<String>,
+    /// `BUG_ON(cond)`-like calls: the path goes on only if `cond` is false.
+    pub bug_on: Vec<String>,
 }
 
 /// Names that make up the fault lock.
@@ -128,6 +130,8 @@ struct RawModel {
     composites: BTreeMap<String, String>,
     #[serde(default)]
     noreturn: Vec<String>,
+    #[serde(default)]
+    bug_on: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +184,7 @@ impl LockModel {
             apis: HashMap::new(),
             composites: HashMap::new(),
             noreturn: Vec::new(),
+            bug_on: Vec::new(),
         };
         for (name, text) in sources {
             model.extend(name, text)?;
@@ -195,6 +200,7 @@ impl LockModel {
         }
         self.callbacks.extend(raw.callbacks);
         self.noreturn.extend(raw.noreturn);
+        self.bug_on.extend(raw.bug_on);
         for (c, bits) in raw.composites {
             self.composites
                 .insert(c, bits.split('|').map(|b| b.trim().to_string()).collect());
