@@ -35,6 +35,9 @@ pub struct Report {
     /// Sorted by file, line, column, lint; `Level::Allow` findings removed.
     pub diagnostics: Vec<Diagnostic>,
     pub stats: Stats,
+    /// Things the user should know that are not findings (e.g. a function
+    /// whose analysis stopped at its bound), sorted.
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -76,6 +79,19 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
     };
     let units: Vec<Unit> = units.into_iter().map(Option::unwrap_or_default).collect();
     let findings = analysis::analyze(&units, model);
+    let notes: Vec<String> = findings
+        .iter()
+        .filter_map(|l| match l.finding {
+            analysis::Finding::Bounded { at } => {
+                let (line, _) = files[l.file].line_col(at.start);
+                Some(format!(
+                    "{}:{line}: the analysis of `{}` stopped at its bound; findings in it may be missing",
+                    files[l.file].path, l.function
+                ))
+            }
+            _ => None,
+        })
+        .collect();
     let cx = LintCx {
         files,
         units: &units,
@@ -99,5 +115,9 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
         ))
     });
     diagnostics.dedup();
-    Report { diagnostics, stats }
+    Report {
+        diagnostics,
+        stats,
+        notes,
+    }
 }

@@ -199,6 +199,9 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
             status = EXIT_ERROR;
         }
     }
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
     let errors = report.count(Level::Error);
     eprintln!(
         "faultlock: {}, {}, {}, {} ({:.2}s)",

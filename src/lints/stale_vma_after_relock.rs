@@ -19,7 +19,8 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let message = format!("VMA `{vma}` was looked up before mmap_lock was dropped and is used after it was re-taken");
-        let mut d = cx.diag(ID, l.file, Some(&l.function), *at, message);
+        let at = cx.narrow(l.file, *at, vma);
+        let mut d = cx.diag(ID, l.file, Some(&l.function), at, message);
         if let Some(o) = obtained_at {
             d.labels
                 .push(cx.label(l.file, *o, "VMA looked up here".to_string()));

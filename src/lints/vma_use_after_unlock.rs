@@ -27,7 +27,8 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             ),
             None => format!("VMA `{vma}` used after the {lock} protecting it was released"),
         };
-        let mut d = cx.diag(ID, l.file, Some(&l.function), *at, message);
+        let at = cx.narrow(l.file, *at, vma);
+        let mut d = cx.diag(ID, l.file, Some(&l.function), at, message);
         let how = if *may {
             format!(
                 "`{released_by}()` may release the {lock} here (when it returns VM_FAULT_RETRY)"
