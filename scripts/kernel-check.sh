@@ -12,7 +12,7 @@ out="$(mktemp)"
 trap 'rm -f "$out" "$out.time"' EXIT
 cd "$tree"
 status=0
-/usr/bin/time -f '%e %M' -o "$out.time" "$bin" check --format json "$@" >"$out" || status=$?
+/usr/bin/time -f "%e %M" -o "$out.time" "$bin" check --no-ignore --format json "$@" >"$out" || status=$?
 if [ "$status" -ge 2 ]; then
     echo "faultlock exited with $status" >&2
     exit "$status"

@@ -16,6 +16,9 @@ pub struct EntryContext {
     /// Returning VM_FAULT_RETRY obliges it to have released the fault lock
     /// (a registered fault callback, or a model function with that contract).
     pub entry_point: bool,
+    /// Registered as a callback: called through pointers, so its context is
+    /// not narrowed by its direct callers.
+    pub callback: bool,
 }
 
 impl Default for EntryContext {
@@ -24,6 +27,7 @@ impl Default for EntryContext {
             vma_lock: true,
             mmap_lock: true,
             entry_point: false,
+            callback: false,
         }
     }
 }
@@ -74,7 +78,9 @@ pub fn entry_contexts(units: &[Unit], model: &LockModel) -> Contexts {
             vma_lock: false,
             mmap_lock: true,
             entry_point: false,
+            callback: true,
         });
+        e.callback = true;
         e.vma_lock |= vma_ok;
         e.entry_point |= retry_contract;
     }

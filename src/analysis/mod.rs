@@ -58,6 +58,12 @@ pub struct FnAnalyzer<'a> {
     /// function needs its caller to hold (mm object, call chain).
     pub requirements: BTreeSet<(ObjId, Vec<String>)>,
     pub bounded: bool,
+    /// Name → index of the `struct vm_fault *` parameter, for every analysed
+    /// function that has one (set in the final pass).
+    pub vmf_index: Option<&'a HashMap<String, usize>>,
+    /// The fault-flag value passed at each call to such a function
+    /// (`None`: unknown).
+    pub passed_flags: Vec<(String, Option<bool>)>,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -77,6 +83,8 @@ impl<'a> FnAnalyzer<'a> {
             derefs: BTreeSet::new(),
             requirements: BTreeSet::new(),
             bounded: false,
+            vmf_index: None,
+            passed_flags: Vec::new(),
         }
     }
 
@@ -94,31 +102,80 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
         .flat_map(|(i, u)| u.functions.iter().map(move |f| (i, f)))
         .collect();
     let contexts = entry_contexts(units, model);
-    let summaries = summary::infer(&funcs, model, &contexts);
-    let mut out: Vec<Located> = funcs
-        .par_iter()
-        .filter(|(_, f)| summary::relevant(f, model, &summaries))
-        .flat_map_iter(|&(file, f)| {
-            let ctx = contexts.get(f.name.as_str()).copied().unwrap_or_default();
-            let mut a = FnAnalyzer::new(model, f, &summaries, ctx);
-            let entries = a.entry_states(false);
-            a.run(entries);
-            if a.bounded {
-                a.findings.insert(Finding::Bounded { at: f.name_span });
-            }
-            merge_variants(a.findings)
-                .into_iter()
-                .map(move |finding| Located {
-                    file,
-                    function: f.name.clone(),
-                    finding,
-                })
-                .collect::<Vec<_>>()
+    let (summaries, levels) = summary::infer(&funcs, model, &contexts);
+    let vmf_index: HashMap<String, usize> = funcs
+        .iter()
+        .filter_map(|(_, f)| {
+            let i = f
+                .params
+                .iter()
+                .position(|p| p.ty.ptr == 1 && p.ty.base == model.fault.fault_struct)?;
+            Some((f.name.clone(), i))
         })
         .collect();
+    // Top down: callers first, so that the fault-flag values they pass
+    // narrow the entry states of their callees.
+    let max_level = levels.iter().copied().max().unwrap_or(0);
+    let mut passed: HashMap<String, (bool, bool)> = HashMap::new();
+    let mut out: Vec<Located> = Vec::new();
+    for level in (0..=max_level).rev() {
+        let results: Vec<(Vec<Located>, Vec<(String, Option<bool>)>)> = funcs
+            .par_iter()
+            .zip(&levels)
+            .filter(|(_, l)| **l == level)
+            .map(|(f, _)| *f)
+            .filter(|(_, f)| summary::relevant(f, model, &summaries))
+            .map(|(file, f)| {
+                let ctx = narrowed(&contexts, &passed, f);
+                let mut a = FnAnalyzer::new(model, f, &summaries, ctx);
+                a.vmf_index = Some(&vmf_index);
+                let entries = a.entry_states(false);
+                a.run(entries);
+                if a.bounded {
+                    a.findings.insert(Finding::Bounded { at: f.name_span });
+                }
+                let found = merge_variants(std::mem::take(&mut a.findings))
+                    .into_iter()
+                    .map(|finding| Located {
+                        file,
+                        function: f.name.clone(),
+                        finding,
+                    })
+                    .collect();
+                (found, std::mem::take(&mut a.passed_flags))
+            })
+            .collect();
+        for (found, flags) in results {
+            out.extend(found);
+            for (callee, flag) in flags {
+                let e = passed.entry(callee).or_insert((false, false));
+                e.0 |= flag != Some(false);
+                e.1 |= flag != Some(true);
+            }
+        }
+    }
     out.sort();
     out.dedup();
     out
+}
+
+/// The entry context of `f`, narrowed to the fault-flag values its
+/// analysed callers pass. Callbacks keep their registration context (the
+/// kernel calls them through pointers); narrowing only removes entry
+/// states, so it can only remove findings.
+fn narrowed(
+    contexts: &Contexts,
+    passed: &HashMap<String, (bool, bool)>,
+    f: &Function,
+) -> EntryContext {
+    let mut ctx = contexts.get(f.name.as_str()).copied().unwrap_or_default();
+    if let (false, Some(&(set, clear))) = (ctx.callback, passed.get(&f.name)) {
+        if (set && ctx.vma_lock) || (clear && ctx.mmap_lock) {
+            ctx.vma_lock &= set;
+            ctx.mmap_lock &= clear;
+        }
+    }
+    ctx
 }
 
 /// One finding per kind and place: the same use reached under both fault

@@ -111,7 +111,13 @@ fn outcome(entry: &Status, exit: &Status) -> Outcome {
 }
 
 /// Infer summaries for every analysed function that has an analysed caller.
-pub fn infer(funcs: &[(usize, &Function)], model: &LockModel, contexts: &Contexts) -> Summaries {
+/// Infer summaries; also returns each function's level in the call graph
+/// (callees have lower levels than their callers, recursion shares one).
+pub fn infer(
+    funcs: &[(usize, &Function)],
+    model: &LockModel,
+    contexts: &Contexts,
+) -> (Summaries, Vec<usize>) {
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, (_, f)) in funcs.iter().enumerate() {
         by_name.entry(f.name.as_str()).or_default().push(i);
@@ -184,7 +190,8 @@ pub fn infer(funcs: &[(usize, &Function)], model: &LockModel, contexts: &Context
             }
         }
     }
-    summaries
+    let func_level = (0..funcs.len()).map(|i| level[scc_of[i]]).collect();
+    (summaries, func_level)
 }
 
 fn solve_scc(

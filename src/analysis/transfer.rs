@@ -305,6 +305,18 @@ impl FnAnalyzer<'_> {
                 return self.refute(&st, v);
             }
         }
+        if let Some(&i) = self.vmf_index.and_then(|m| m.get(name)) {
+            let flag = match arg_vals.get(i) {
+                Some(Val::Obj(o)) if st.fault == Some(*o) => {
+                    let ff = self.model.fault.flags_field.clone();
+                    let flags = self.load_field(&st, *o, &ff);
+                    self.bits_of(&st, &flags)
+                        .bit(&self.model.fault.vma_lock_flag)
+                }
+                _ => None,
+            };
+            self.passed_flags.push((name.to_string(), flag));
+        }
         let out = if let Some(api) = self.model.api(name) {
             self.apply_api(st, api, name, &arg_vals, result, span)
         } else if let Some(summary) = self.summaries.get(name) {
