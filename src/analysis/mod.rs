@@ -61,9 +61,8 @@ pub struct FnAnalyzer<'a> {
     /// Name → index of the `struct vm_fault *` parameter, for every analysed
     /// function that has one (set in the final pass).
     pub vmf_index: Option<&'a HashMap<String, usize>>,
-    /// The fault-flag value passed at each call to such a function
-    /// (`None`: unknown).
-    pub passed_flags: Vec<(String, Option<bool>)>,
+    /// The fault-flag value passed at each call to such a function.
+    pub passed_flags: PassedFlags,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -119,7 +118,7 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
     let mut passed: HashMap<String, (bool, bool)> = HashMap::new();
     let mut out: Vec<Located> = Vec::new();
     for level in (0..=max_level).rev() {
-        let results: Vec<(Vec<Located>, Vec<(String, Option<bool>)>)> = funcs
+        let results: Vec<(Vec<Located>, PassedFlags)> = funcs
             .par_iter()
             .zip(&levels)
             .filter(|(_, l)| **l == level)
@@ -201,6 +200,10 @@ fn merge_variants(findings: BTreeSet<Finding>) -> Vec<Finding> {
     }
     out
 }
+
+/// The fault-flag value passed at each call to an analysed function that
+/// takes a `struct vm_fault *` (`None`: unknown).
+type PassedFlags = Vec<(String, Option<bool>)>;
 
 /// Function name → contexts, shared by the passes.
 pub type Contexts = HashMap<String, EntryContext>;
