@@ -17,7 +17,7 @@ if [ "$status" -ge 2 ]; then
     echo "faultlock exited with $status" >&2
     exit "$status"
 fi
-read -r secs rss_kb <"$out.time"
+read -r secs rss_kb < <(tail -n 1 "$out.time")
 echo "paths: $*"
 echo "findings by lint and level:"
 python3 - "$out" <<'PY'

@@ -63,6 +63,8 @@ pub struct FnAnalyzer<'a> {
     pub vmf_index: Option<&'a HashMap<String, usize>>,
     /// The fault-flag value passed at each call to such a function.
     pub passed_flags: PassedFlags,
+    /// The arguments of the call being applied, as written (for messages).
+    pub call_args: Vec<String>,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -84,6 +86,7 @@ impl<'a> FnAnalyzer<'a> {
             bounded: false,
             vmf_index: None,
             passed_flags: Vec::new(),
+            call_args: Vec::new(),
         }
     }
 

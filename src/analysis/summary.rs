@@ -292,7 +292,68 @@ fn summarize(
     let entry_flags: Vec<Option<bool>> = entries.iter().map(|s| flag_of(&mut a, s)).collect();
     let mut effects = Vec::new();
     let mut chains = Vec::new();
-    for key in keys {
+    let facts = |a: &mut FnAnalyzer, e: &super::engine::Exit| -> (Option<bool>, Option<bool>) {
+        let v = e.value.clone().unwrap_or(Val::Top);
+        let bits = a.bits_of(&e.state, &v);
+        let truthy = match &v {
+            Val::Obj(o) => e.state.truthy.get(o).copied().or(bits.truthy()),
+            _ => bits.truthy(),
+        };
+        (bits.bit(&retry), truthy)
+    };
+    // With a `struct vm_fault *` parameter, first try to say it over the
+    // fault lock as a whole (the per-VMA lock on flag-set paths, mmap_lock
+    // on the others): "releases fault_lock(vmf) when it returns RETRY".
+    let mut handled: Vec<LockKey> = Vec::new();
+    if let Some(vmf) = entries.first().and_then(|s| s.fault) {
+        if let Some(vmf_path) = to_path(&a, vmf) {
+            let vma = a.objs.field(vmf, &model.fault.vma_field);
+            let mm = a.objs.field(vma, &model.fault.mm_field);
+            let held = Status::Held {
+                write: false,
+                since: None,
+            };
+            let mut rows = Vec::new();
+            for e in &exits {
+                let Some(flag) = flag_of(&mut a, &e.state) else {
+                    rows.clear();
+                    break;
+                };
+                let (fault, other) = if flag {
+                    (LockKey::Vma(vma), LockKey::Mmap(mm))
+                } else {
+                    (LockKey::Mmap(mm), LockKey::Vma(vma))
+                };
+                if outcome(&Status::NotHeld, e.state.status(other)) != Outcome::Unchanged {
+                    rows.clear();
+                    break;
+                }
+                let (r, t) = facts(&mut a, e);
+                rows.push((r, t, outcome(&held, e.state.status(fault))));
+            }
+            let parts = partition(&rows, &retry);
+            if !rows.is_empty()
+                && parts.iter().all(|(_, o)| {
+                    matches!(
+                        o,
+                        Outcome::Unchanged | Outcome::Release | Outcome::MayRelease
+                    )
+                })
+            {
+                handled = vec![LockKey::Vma(vma), LockKey::Mmap(mm)];
+                for (when, out) in parts {
+                    let kind = match out {
+                        Outcome::Release => EffectKind::Release,
+                        Outcome::MayRelease => EffectKind::MayRelease,
+                        _ => continue,
+                    };
+                    effects.push(effect(kind, LockKind::Fault, vmf_path.clone(), when));
+                    chains.push(Vec::new());
+                }
+            }
+        }
+    }
+    for key in keys.into_iter().filter(|k| !handled.contains(k)) {
         let (obj, kind) = match key {
             LockKey::Mmap(o) => (o, LockKind::MmapRead),
             LockKey::Vma(o) => (o, LockKind::VmaRead),
@@ -310,17 +371,8 @@ fn summarize(
                 .find(|(_, f)| **f == flag || entries.len() == 1)
                 .map(|(s, _)| s.status(key).clone())
                 .unwrap_or(Status::Unknown);
-            let v = e.value.clone().unwrap_or(Val::Top);
-            let bits = a.bits_of(&e.state, &v);
-            let truthy = match &v {
-                Val::Obj(o) => e.state.truthy.get(o).copied().or(bits.truthy()),
-                _ => bits.truthy(),
-            };
-            rows.push((
-                bits.bit(&retry),
-                truthy,
-                outcome(&entry, e.state.status(key)),
-            ));
+            let (r, t) = facts(&mut a, e);
+            rows.push((r, t, outcome(&entry, e.state.status(key))));
         }
         for (when, out) in partition(&rows, &retry) {
             let kind = match out {

@@ -317,6 +317,7 @@ impl FnAnalyzer<'_> {
             };
             self.passed_flags.push((name.to_string(), flag));
         }
+        self.call_args = args.iter().map(|a| a.to_string()).collect();
         let out = if let Some(api) = self.model.api(name) {
             self.apply_api(st, api, name, &arg_vals, result, span)
         } else if let Some(summary) = self.summaries.get(name) {
@@ -425,6 +426,14 @@ impl FnAnalyzer<'_> {
         result: ObjId,
         span: Span,
     ) -> Vec<State> {
+        // A lock chosen by a flags argument that nothing tells about (a
+        // `flags` parameter): follow both choices, remembering which.
+        if let Some(split) = self.split_on_selector(&st, api, vals, result) {
+            return split
+                .into_iter()
+                .flat_map(|s| self.apply_api(s, api, name, vals, result, span))
+                .collect();
+        }
         let mut out = Vec::new();
         let impossible: &[String] = match &api.results_need {
             Some(n)
@@ -454,6 +463,49 @@ impl FnAnalyzer<'_> {
             out.push(s);
         }
         out
+    }
+
+    /// Two states, flag set and flag clear, when an effect's `selected()`
+    /// lock depends on a flags value whose VMA-lock bit is unknown and no
+    /// lock held tells which it is.
+    fn split_on_selector(
+        &mut self,
+        st: &State,
+        api: &Api,
+        vals: &[Val],
+        result: ObjId,
+    ) -> Option<Vec<State>> {
+        let term = api
+            .effects
+            .iter()
+            .map(|e| &e.term)
+            .find(|t| t.kind == LockKind::Selected)?;
+        let Some(PathExpr::Param { index, .. }) = term.args.get(1) else {
+            return None;
+        };
+        let Val::Obj(flags) = vals.get(*index)?.clone() else {
+            return None;
+        };
+        let flag = self.model.fault.vma_lock_flag.clone();
+        if self.bits_of(st, &Val::Obj(flags)).bit(&flag).is_some()
+            || self.resolve(st, term, vals, result).is_some()
+        {
+            return None;
+        }
+        Some(
+            [true, false]
+                .into_iter()
+                .map(|v| {
+                    let mut s = st.clone();
+                    s.bits
+                        .entry(flags)
+                        .or_default()
+                        .known
+                        .insert(flag.clone(), v);
+                    s
+                })
+                .collect(),
+        )
     }
 
     pub(super) fn record_case(&mut self, s: &mut State, result: ObjId, case: &Case) {
@@ -535,7 +587,16 @@ impl FnAnalyzer<'_> {
     ) {
         if kind == EffectKind::Uses {
             if let Some(o) = self.resolve_path(st, &term.args[0], vals, result) {
-                self.check_vma_use(st, o, "the VMA", span, Some(callee));
+                let text = match &term.args[0] {
+                    PathExpr::Param { index, fields } => self.call_args.get(*index).map(|a| {
+                        fields
+                            .iter()
+                            .fold(a.clone(), |acc, f| format!("{acc}->{f}"))
+                    }),
+                    _ => None,
+                };
+                let text = text.unwrap_or_else(|| "the VMA".to_string());
+                self.check_vma_use(st, o, &text, span, Some(callee));
             }
             return;
         }
