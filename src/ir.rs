@@ -131,8 +131,13 @@ pub enum StmtKind {
     Use { places: Vec<Place> },
     /// A region the front end could not parse. `places` are the
     /// identifiers (and `a->b` chains) found in the region; they count as
-    /// uses so that nothing inside an unparsed region is lost.
-    Opaque { places: Vec<Place> },
+    /// uses so that nothing inside an unparsed region is lost. `calls` are
+    /// the names the region calls (`name(`), so that a lock call hidden in
+    /// it is not lost either.
+    Opaque {
+        places: Vec<Place>,
+        calls: Vec<String>,
+    },
     /// A structured annotation inside a body, e.g. a `faultlock:` comment.
     Annotation(Annotation),
 }
@@ -404,9 +409,13 @@ impl Function {
                         let p: Vec<String> = places.iter().map(|p| p.to_string()).collect();
                         format!("use {}", p.join(", "))
                     }
-                    StmtKind::Opaque { places } => {
+                    StmtKind::Opaque { places, calls } => {
                         let p: Vec<String> = places.iter().map(|p| p.to_string()).collect();
-                        format!("opaque {}", p.join(", "))
+                        if calls.is_empty() {
+                            format!("opaque {}", p.join(", "))
+                        } else {
+                            format!("opaque {} calls {}", p.join(", "), calls.join(", "))
+                        }
                     }
                     StmtKind::Annotation(a) => format!("annotation {}", a.text),
                 };

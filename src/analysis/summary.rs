@@ -233,12 +233,13 @@ fn called_names(f: &Function) -> Vec<&str> {
     f.blocks
         .iter()
         .flat_map(|b| &b.stmts)
-        .filter_map(|s| match &s.kind {
+        .flat_map(|s| match &s.kind {
             StmtKind::Call {
                 callee: Callee::Direct { name, .. },
                 ..
-            } => Some(name.as_str()),
-            _ => None,
+            } => vec![name.as_str()],
+            StmtKind::Opaque { calls, .. } => calls.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
         })
         .collect()
 }

@@ -92,10 +92,14 @@ impl FnAnalyzer<'_> {
                 self.check_places(&mut st, places.iter(), s.span, None);
                 vec![st]
             }
-            StmtKind::Opaque { places } => {
+            StmtKind::Opaque { places, calls } => {
                 self.check_places(&mut st, places.iter(), s.span, None);
                 // A lock call may hide in the region: forget what we knew.
-                if places.iter().any(|p| self.model.api(&p.base).is_some()) {
+                let hides_lock_call = calls.iter().any(|c| {
+                    self.model.api(c).is_some_and(|a| !a.effects.is_empty())
+                        || self.summaries.get(c).is_some_and(|x| !x.is_trivial())
+                });
+                if hides_lock_call {
                     for status in st.locks.values_mut() {
                         *status = Status::Unknown;
                     }

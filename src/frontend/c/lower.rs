@@ -109,7 +109,8 @@ impl<'a> Lower<'a> {
     /// Emit an opaque region for `n` with the places found in its text.
     pub fn opaque(&mut self, n: Node) {
         let places = scan_places(self.cx.text, n.byte_range(), &self.vars);
-        self.emit(StmtKind::Opaque { places }, span(n));
+        let calls = scan_calls(self.cx.text, n.byte_range());
+        self.emit(StmtKind::Opaque { places, calls }, span(n));
         self.opaque += 1;
     }
 
@@ -635,6 +636,39 @@ pub fn is_caps(s: &str) -> bool {
 }
 
 /// Identifiers and `a->b.c` chains in a text region (for opaque regions).
+/// Names called in a region (`name(`, not keywords), in order, without
+/// repeats.
+pub fn scan_calls(b: &[u8], r: std::ops::Range<usize>) -> Vec<String> {
+    let id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let end = r.end.min(b.len());
+    let mut out: Vec<String> = Vec::new();
+    let mut i = r.start;
+    while i < end {
+        if !id(b[i]) || (i > r.start && id(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < end && id(b[i]) {
+            i += 1;
+        }
+        let mut j = i;
+        while j < end && matches!(b[j], b' ' | b'\t') {
+            j += 1;
+        }
+        let word = std::str::from_utf8(&b[s..i]).unwrap_or("");
+        if j < end
+            && b[j] == b'('
+            && !b[s].is_ascii_digit()
+            && !KEYWORDS.contains(&word)
+            && !out.iter().any(|w| w == word)
+        {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
 pub fn scan_places(b: &[u8], r: std::ops::Range<usize>, vars: &HashSet<String>) -> Vec<Place> {
     let id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let mut out: Vec<Place> = Vec::new();

@@ -497,7 +497,7 @@ fn error_regions_become_opaque() {
         .iter()
         .flat_map(|b| &b.stmts)
         .filter_map(|s| match &s.kind {
-            StmtKind::Opaque { places } => Some(places.iter().map(|p| p.to_string())),
+            StmtKind::Opaque { places, .. } => Some(places.iter().map(|p| p.to_string())),
             _ => None,
         })
         .flatten()
