@@ -10,6 +10,7 @@ use crate::model::LockModel;
 use crate::source::SourceFile;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// Options of one check run.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +18,9 @@ pub struct CheckOptions {
     pub levels: LintLevels,
     /// Extra `#define`s for `#if` evaluation, on top of the model's.
     pub defines: Vec<(String, Option<String>)>,
+    /// Parse every file, not only those that mention the model's
+    /// identifiers (for parse-health measurements).
+    pub no_prefilter: bool,
 }
 
 /// Counts for the summary line and for measurement scripts.
@@ -28,6 +32,9 @@ pub struct Stats {
     pub functions: usize,
     /// Functions lowered with at least one opaque region.
     pub functions_opaque: usize,
+    /// For each parsed file: path, functions, functions with an opaque
+    /// region (parse health per area is computed from these).
+    pub per_file: Vec<(Arc<str>, usize, usize)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -46,6 +53,13 @@ impl Report {
     }
 }
 
+/// The cheap test a file must pass to be parsed: it mentions one of the
+/// model's identifiers. Drivers may apply it while reading, keeping only
+/// the path of a file that fails it (an empty [`SourceFile`]).
+pub fn prefilter(model: &LockModel) -> AhoCorasick {
+    AhoCorasick::new(model.identifiers()).expect("identifiers form a valid automaton")
+}
+
 /// Check a set of files together (interprocedural context spans all of
 /// them).
 pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Report {
@@ -56,13 +70,11 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
             .insert(name.clone(), value.clone().unwrap_or_else(|| "1".into()));
         defines.undefined.retain(|u| u != name);
     }
-    let prefilter =
-        AhoCorasick::new(model.identifiers()).expect("identifiers form a valid automaton");
+    let prefilter = prefilter(model);
     let units: Vec<Option<Unit>> = files
         .par_iter()
         .map(|f| {
-            prefilter
-                .is_match(f.text.as_bytes())
+            (opts.no_prefilter || prefilter.is_match(f.text.as_bytes()))
                 .then(|| frontend::lower(f, &defines))
         })
         .collect();
@@ -76,6 +88,15 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
             .flat_map(|u| &u.functions)
             .filter(|f| f.opaque_regions > 0)
             .count(),
+        per_file: files
+            .iter()
+            .zip(&units)
+            .filter_map(|(f, u)| {
+                let u = u.as_ref()?;
+                let opaque = u.functions.iter().filter(|f| f.opaque_regions > 0).count();
+                Some((f.path.clone(), u.functions.len(), opaque))
+            })
+            .collect(),
     };
     let units: Vec<Unit> = units.into_iter().map(Option::unwrap_or_default).collect();
     let findings = analysis::analyze(&units, model);

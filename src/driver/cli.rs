@@ -76,6 +76,17 @@ pub struct CheckArgs {
     /// Do not respect .gitignore/.ignore files when walking directories.
     #[arg(long)]
     pub no_ignore: bool,
+
+    /// Parse every file, not only those that mention the lock model's
+    /// identifiers (slower; for parse-health measurements).
+    #[arg(long)]
+    pub no_prefilter: bool,
+
+    /// Write run statistics (files seen and parsed, functions lowered, and
+    /// per parsed file its functions and those with unparsed regions) as
+    /// JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
     /// Worker threads (default: one per CPU). Output does not depend on it.
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,

@@ -97,6 +97,23 @@ fn print_lints() -> i32 {
     EXIT_OK
 }
 
+fn stats_json(report: &Report, files_seen: usize) -> String {
+    let s = &report.stats;
+    let per_file: Vec<serde_json::Value> = s
+        .per_file
+        .iter()
+        .map(|(f, n, o)| serde_json::json!({"file": &**f, "functions": n, "opaque": o}))
+        .collect();
+    let v = serde_json::json!({
+        "files_seen": files_seen,
+        "files_parsed": s.files_parsed,
+        "functions": s.functions,
+        "functions_opaque": s.functions_opaque,
+        "per_file": per_file,
+    });
+    format!("{v}\n")
+}
+
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
@@ -145,13 +162,23 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         eprintln!("error: cannot read {p}: {reason}");
         status = EXIT_ERROR;
     }
+    let model = LockModel::builtin();
+    // Files that cannot matter are dropped as they are read (only their
+    // path is kept), so memory follows the files worth parsing.
+    let prefilter = crate::check::prefilter(&model);
     let read: Vec<_> = pool.install(|| {
         paths
             .par_iter()
             .map(|p| {
                 let shown = p.to_string_lossy().into_owned();
                 std::fs::read(p)
-                    .map(|b| SourceFile::from_bytes(shown.as_str(), &b))
+                    .map(|b| {
+                        if args.no_prefilter || prefilter.is_match(&b) {
+                            SourceFile::from_bytes(shown.as_str(), &b)
+                        } else {
+                            SourceFile::new(shown.as_str(), "")
+                        }
+                    })
                     .map_err(|e| (shown, e))
             })
             .collect()
@@ -169,8 +196,8 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     let opts = CheckOptions {
         levels,
         defines: args.defines.iter().map(|d| cli::parse_define(d)).collect(),
+        no_prefilter: args.no_prefilter,
     };
-    let model = LockModel::builtin();
     let report = if files.is_empty() {
         Report::default()
     } else {
@@ -196,6 +223,12 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write output: {e}");
+            status = EXIT_ERROR;
+        }
+    }
+    if let Some(path) = &args.stats {
+        if let Err(e) = std::fs::write(path, stats_json(&report, nfiles)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
             status = EXIT_ERROR;
         }
     }

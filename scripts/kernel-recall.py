@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Recall on real code: re-introduce known bug shapes into copies of real
+Linux 6.12 functions (in a temporary directory, never in the repo), run
+faultlock on each copy and check that the seeded bug is reported, in the
+right function, with the expected lint, and that the unmodified file has no
+such finding there (so the report is due to the seed).
+
+    scripts/kernel-recall.py            # uses scripts/kernel-corpus.sh
+    FAULTLOCK_CACHE=/path scripts/kernel-recall.py
+
+Prints one line per seed and the recall; exits 1 if any seed is missed.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "faultlock")
+
+ARCH_RETRY_TEST = (
+    "\tif (!(fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))\n\t\tvma_end_read(vma);",
+    "\tvma_end_read(vma);",
+)
+
+# (name, file, function, old text, new text, expected lint)
+SEEDS = [
+    (
+        "hugetlb: revert the switch to __vmf_anon_prepare() in hugetlb_no_page()",
+        "mm/hugetlb.c", "hugetlb_no_page",
+        "\t\t\tret = __vmf_anon_prepare(vmf);",
+        "\t\t\tret = vmf_anon_prepare(vmf);",
+        "vma_use_after_unlock",
+    ),
+    (
+        "hugetlb: revert the switch to __vmf_anon_prepare() in hugetlb_wp()",
+        "mm/hugetlb.c", "hugetlb_wp",
+        "\tret = __vmf_anon_prepare(vmf);",
+        "\tret = vmf_anon_prepare(vmf);",
+        "vma_use_after_unlock",
+    ),
+    (
+        "memory: read vma->vm_flags after __handle_mm_fault() in handle_mm_fault()",
+        "mm/memory.c", "handle_mm_fault",
+        "\t\tret = __handle_mm_fault(vma, address, flags);\n",
+        "\t\tret = __handle_mm_fault(vma, address, flags);\n\tif (vma->vm_flags & VM_SHARED)\n\t\tret |= 0;\n",
+        "vma_use_after_unlock",
+    ),
+    (
+        "memory: use the VMA after vmf_anon_prepare() returned RETRY in do_anonymous_page()",
+        "mm/memory.c", "do_anonymous_page",
+        "\tret = vmf_anon_prepare(vmf);\n\tif (ret)\n\t\treturn ret;",
+        "\tret = vmf_anon_prepare(vmf);\n\tif (ret) {\n\t\tcount_vm_event_vma(vma->vm_flags);\n\t\treturn ret;\n\t}",
+        "vma_use_after_unlock",
+    ),
+    (
+        "memory: use the VMA after handle_userfault() in do_anonymous_page()",
+        "mm/memory.c", "do_anonymous_page",
+        "\t\t\treturn handle_userfault(vmf, VM_UFFD_MISSING);",
+        "\t\t\tret = handle_userfault(vmf, VM_UFFD_MISSING);\n\t\t\tif (vma->vm_flags & VM_SHARED)\n\t\t\t\tret |= 0;\n\t\t\treturn ret;",
+        "vma_use_after_unlock",
+    ),
+    (
+        "f2fs: use vmf->vma after filemap_fault() in f2fs_filemap_fault()",
+        "fs/f2fs/file.c", "f2fs_filemap_fault",
+        "\tret = filemap_fault(vmf);\n",
+        "\tret = filemap_fault(vmf);\n\tif (vmf->vma->vm_flags & VM_SHARED)\n\t\tret |= 0;\n",
+        "vma_use_after_unlock",
+    ),
+] + [
+    (
+        f"{arch}: drop the RETRY/COMPLETED test before vma_end_read()",
+        f"arch/{arch}/mm/fault.c", fn,
+        ARCH_RETRY_TEST[0], ARCH_RETRY_TEST[1],
+        "double_unlock",
+    )
+    for arch, fn in [
+        ("x86", "do_user_addr_fault"),
+        ("arm64", "do_page_fault"),
+        ("arm", "do_page_fault"),
+        ("powerpc", "___do_page_fault"),
+        ("riscv", "handle_page_fault"),
+        ("s390", "do_exception"),
+    ]
+] + [
+    (
+        f"userfaultfd: assert_fault_locked() #{i + 1} replaced by mmap_assert_locked()",
+        "fs/userfaultfd.c", None,
+        ("assert_fault_locked(vmf);", i),
+        "mmap_assert_locked(vmf->vma->vm_mm);",
+        "mmap_assert_under_vma_lock",
+    )
+    for i in range(3)
+]
+
+
+def tree_path():
+    out = subprocess.run(
+        [os.path.join(ROOT, "scripts", "kernel-corpus.sh")],
+        check=True, capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
+def findings(path):
+    out = subprocess.run(
+        [BIN, "check", "--no-ignore", "--format", "json", path],
+        capture_output=True, text=True,
+    )
+    if out.returncode >= 2:
+        sys.exit(f"faultlock failed on {path}:\n{out.stderr}")
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def replace_nth(text, old, new, n):
+    start = -1
+    for _ in range(n + 1):
+        start = text.find(old, start + 1)
+        if start < 0:
+            return None
+    return text[:start] + new + text[start + len(old):]
+
+
+def main():
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "--manifest-path", os.path.join(ROOT, "Cargo.toml")],
+        check=True,
+    )
+    tree = tree_path()
+    found = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, rel, func, old, new, lint in SEEDS:
+            src = open(os.path.join(tree, rel), encoding="utf-8", errors="surrogateescape").read()
+            nth = 0
+            if isinstance(old, tuple):
+                old, nth = old
+            seeded = replace_nth(src, old, new, nth)
+            if seeded is None:
+                print(f"SKIP  {name}: pattern not found in {rel}")
+                continue
+            # Keep the file name: the copy is checked alone, like an editor would.
+            copy = os.path.join(tmp, rel)
+            orig = os.path.join(tmp, "orig", rel)
+            for p, text in ((copy, seeded), (orig, src)):
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    f.write(text)
+            key = lambda d: (d["lint"], d["function"])
+            before = {key(d) for d in findings(orig) if d["lint"] == lint}
+            after = [d for d in findings(copy) if d["lint"] == lint and (func is None or d["function"] == func)]
+            new_ones = [d for d in after if key(d) not in before]
+            if new_ones:
+                found += 1
+                d = new_ones[0]
+                print(f"FOUND {name}\n      {rel}:{d['line']}:{d['column']}: {d['lint']}: {d['message']}")
+            else:
+                print(f"MISS  {name} (expected {lint})")
+    total = len(SEEDS)
+    print(f"recall: {found}/{total} seeded bug shapes reported")
+    sys.exit(0 if found == total else 1)
+
+
+if __name__ == "__main__":
+    main()
