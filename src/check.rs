@@ -56,8 +56,40 @@ impl Report {
 /// The cheap test a file must pass to be parsed: it mentions one of the
 /// model's identifiers. Drivers may apply it while reading, keeping only
 /// the path of a file that fails it (an empty [`SourceFile`]).
-pub fn prefilter(model: &LockModel) -> AhoCorasick {
-    AhoCorasick::new(model.identifiers()).expect("identifiers form a valid automaton")
+///
+/// Matching the identifiers directly is slow: their first bytes (`for`,
+/// `loc`, `fin`, ...) are everywhere in C, so the automaton stops at every
+/// other word. A first pass looks for a few rarer anchors (`vma`, `mmap_`,
+/// ...) that every identifier contains; only files with an anchor get the
+/// exact test.
+pub struct Prefilter {
+    anchors: AhoCorasick,
+    identifiers: AhoCorasick,
+}
+
+impl Prefilter {
+    pub fn new(model: &LockModel) -> Self {
+        let ids = model.identifiers();
+        let mut anchors: Vec<String> = model.prefilter_anchors.clone();
+        // An identifier no anchor covers is its own anchor.
+        for id in &ids {
+            if !anchors.iter().any(|a| id.contains(a.as_str())) {
+                anchors.push(id.clone());
+            }
+        }
+        Prefilter {
+            anchors: AhoCorasick::new(&anchors).expect("anchors form a valid automaton"),
+            identifiers: AhoCorasick::new(&ids).expect("identifiers form a valid automaton"),
+        }
+    }
+
+    pub fn is_match(&self, text: &[u8]) -> bool {
+        self.anchors.is_match(text) && self.identifiers.is_match(text)
+    }
+}
+
+pub fn prefilter(model: &LockModel) -> Prefilter {
+    Prefilter::new(model)
 }
 
 /// Check a set of files together (interprocedural context spans all of
@@ -140,5 +172,37 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
         diagnostics,
         stats,
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefilter_keeps_files_that_mention_the_model() {
+        let model = LockModel::builtin();
+        let p = Prefilter::new(&model);
+        assert!(p.is_match(b"static int f(void) { hugetlb_vma_lock_read(v); }"));
+        assert!(p.is_match(b"vm_fault_t x(struct vm_fault *vmf);"));
+        assert!(p.is_match(b"if (flags & FAULT_FLAG_VMA_LOCK)"));
+        // Anchors alone are not enough: `vma` without a model identifier.
+        assert!(!p.is_match(b"struct vm_area_struct *vma = NULL; default: break;"));
+        assert!(!p.is_match(b"for (i = 0; i < n; i++) local_lock(x);"));
+    }
+
+    #[test]
+    fn identifiers_without_an_anchor_become_anchors() {
+        let extra =
+            "[api.grab_ctx_lock]\nparams = [\"mm\"]\neffects = [{ acquire = \"mmap_read(mm)\" }]\n";
+        let model = LockModel::from_sources(&[
+            (
+                "linux-mm.toml",
+                include_str!("../lints/models/linux-mm.toml"),
+            ),
+            ("extra.toml", extra),
+        ])
+        .unwrap();
+        assert!(Prefilter::new(&model).is_match(b"grab_ctx_lock(current->mm);"));
     }
 }

@@ -29,6 +29,9 @@ pub struct LockModel {
     pub noreturn: Vec<String>,
     /// `BUG_ON(cond)`-like calls: the path goes on only if `cond` is false.
     pub bug_on: Vec<String>,
+    /// Substrings the file prefilter looks for first (see
+    /// `check::Prefilter`); identifiers that contain none are added.
+    pub prefilter_anchors: Vec<String>,
 }
 
 /// Names that make up the fault lock.
@@ -132,6 +135,8 @@ struct RawModel {
     noreturn: Vec<String>,
     #[serde(default)]
     bug_on: Vec<String>,
+    #[serde(default)]
+    prefilter_anchors: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +190,7 @@ impl LockModel {
             composites: HashMap::new(),
             noreturn: Vec::new(),
             bug_on: Vec::new(),
+            prefilter_anchors: Vec::new(),
         };
         for (name, text) in sources {
             model.extend(name, text)?;
@@ -201,6 +207,7 @@ impl LockModel {
         self.callbacks.extend(raw.callbacks);
         self.noreturn.extend(raw.noreturn);
         self.bug_on.extend(raw.bug_on);
+        self.prefilter_anchors.extend(raw.prefilter_anchors);
         for (c, bits) in raw.composites {
             self.composites
                 .insert(c, bits.split('|').map(|b| b.trim().to_string()).collect());
