@@ -45,6 +45,10 @@ pub struct Report {
     /// Things the user should know that are not findings (e.g. a function
     /// whose analysis stopped at its bound), sorted.
     pub notes: Vec<String>,
+    /// Defects of faultlock met while checking (a file or function whose
+    /// processing failed); everything else was still checked. Drivers
+    /// report them and exit with status 2.
+    pub internal_errors: Vec<String>,
 }
 
 impl Report {
@@ -103,34 +107,50 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
         defines.undefined.retain(|u| u != name);
     }
     let prefilter = prefilter(model);
-    let units: Vec<Option<Unit>> = files
+    let lowered: Vec<Option<Result<Unit, String>>> = files
         .par_iter()
         .map(|f| {
-            (opts.no_prefilter || prefilter.is_match(f.text.as_bytes()))
-                .then(|| frontend::lower(f, &defines))
+            (opts.no_prefilter || prefilter.is_match(f.text.as_bytes())).then(|| {
+                // A defect in the front end must not take the other files
+                // down: it becomes an internal error for this file.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    frontend::lower(f, &defines)
+                }))
+                .map_err(|e| analysis::panic_message(&*e))
+            })
         })
         .collect();
+    let mut internal_errors = Vec::new();
+    let mut parsed = Vec::with_capacity(files.len());
+    let units: Vec<Unit> = lowered
+        .into_iter()
+        .zip(files)
+        .map(|(u, f)| {
+            parsed.push(u.is_some());
+            match u {
+                Some(Ok(u)) => u,
+                Some(Err(message)) => {
+                    internal_errors.push(format!("{}: the C front end failed: {message}", f.path));
+                    Unit::default()
+                }
+                None => Unit::default(),
+            }
+        })
+        .collect();
+    let opaque = |u: &Unit| u.functions.iter().filter(|f| f.opaque_regions > 0).count();
     let stats = Stats {
         files: files.len(),
-        files_parsed: units.iter().filter(|u| u.is_some()).count(),
-        functions: units.iter().flatten().map(|u| u.functions.len()).sum(),
-        functions_opaque: units
-            .iter()
-            .flatten()
-            .flat_map(|u| &u.functions)
-            .filter(|f| f.opaque_regions > 0)
-            .count(),
+        files_parsed: parsed.iter().filter(|p| **p).count(),
+        functions: units.iter().map(|u| u.functions.len()).sum(),
+        functions_opaque: units.iter().map(opaque).sum(),
         per_file: files
             .iter()
             .zip(&units)
-            .filter_map(|(f, u)| {
-                let u = u.as_ref()?;
-                let opaque = u.functions.iter().filter(|f| f.opaque_regions > 0).count();
-                Some((f.path.clone(), u.functions.len(), opaque))
-            })
+            .zip(&parsed)
+            .filter(|(_, p)| **p)
+            .map(|((f, u), _)| (f.path.clone(), u.functions.len(), opaque(u)))
             .collect(),
     };
-    let units: Vec<Unit> = units.into_iter().map(Option::unwrap_or_default).collect();
     let findings = analysis::analyze(&units, model);
     let notes: Vec<String> = findings
         .iter()
@@ -145,6 +165,15 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
             _ => None,
         })
         .collect();
+    for l in &findings {
+        if let analysis::Finding::Internal { at, message } = &l.finding {
+            let (line, _) = files[l.file].line_col(at.start);
+            internal_errors.push(format!(
+                "{}:{line}: the analysis of `{}` failed: {message}",
+                files[l.file].path, l.function
+            ));
+        }
+    }
     let cx = LintCx {
         files,
         units: &units,
@@ -172,6 +201,7 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
         diagnostics,
         stats,
         notes,
+        internal_errors,
     }
 }
 

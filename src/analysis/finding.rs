@@ -58,6 +58,8 @@ pub enum Finding {
     /// The analysis of this function hit its state bound and stopped early;
     /// findings after that point may be missing.
     Bounded { at: Span },
+    /// The analysis of this function failed (a defect in faultlock).
+    Internal { at: Span, message: String },
 }
 
 impl Finding {
@@ -69,7 +71,8 @@ impl Finding {
             | Finding::MmapAssertUnderVmaLock { at, .. }
             | Finding::RetryWithLockHeld { at, .. }
             | Finding::StaleVma { at, .. }
-            | Finding::Bounded { at } => *at,
+            | Finding::Bounded { at }
+            | Finding::Internal { at, .. } => *at,
         }
     }
 }

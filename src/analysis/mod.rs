@@ -129,14 +129,31 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
             .filter(|(_, f)| summary::relevant(f, model, &summaries))
             .map(|(file, f)| {
                 let ctx = narrowed(&contexts, &passed, f);
-                let mut a = FnAnalyzer::new(model, f, &summaries, ctx);
-                a.vmf_index = Some(&vmf_index);
-                let entries = a.entry_states(false);
-                a.run(entries);
-                if a.bounded {
-                    a.findings.insert(Finding::Bounded { at: f.name_span });
-                }
-                let found = merge_variants(std::mem::take(&mut a.findings))
+                let run = || {
+                    let mut a = FnAnalyzer::new(model, f, &summaries, ctx);
+                    a.vmf_index = Some(&vmf_index);
+                    let entries = a.entry_states(false);
+                    a.run(entries);
+                    if a.bounded {
+                        a.findings.insert(Finding::Bounded { at: f.name_span });
+                    }
+                    let found = merge_variants(std::mem::take(&mut a.findings));
+                    (found, std::mem::take(&mut a.passed_flags))
+                };
+                // A defect in the analysis of one function must not take
+                // the others down: it becomes an internal-error finding.
+                let (found, flags) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+                    .unwrap_or_else(|e| {
+                        let message = panic_message(&*e);
+                        (
+                            vec![Finding::Internal {
+                                at: f.name_span,
+                                message,
+                            }],
+                            Vec::new(),
+                        )
+                    });
+                let found = found
                     .into_iter()
                     .map(|finding| Located {
                         file,
@@ -144,7 +161,7 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
                         finding,
                     })
                     .collect();
-                (found, std::mem::take(&mut a.passed_flags))
+                (found, flags)
             })
             .collect();
         for (found, flags) in results {
@@ -178,6 +195,14 @@ fn narrowed(
         }
     }
     ctx
+}
+
+/// The text of a panic payload.
+pub fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| e.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 /// One finding per kind and place: the same use reached under both fault

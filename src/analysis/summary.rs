@@ -244,7 +244,22 @@ fn called_names(f: &Function) -> Vec<&str> {
         .collect()
 }
 
+/// [`summarize_inner`], with a failure (a defect in faultlock) giving no
+/// summary, so the callers treat the function as unknown.
 fn summarize(
+    f: &Function,
+    model: &LockModel,
+    contexts: &Contexts,
+    summaries: &Summaries,
+) -> Option<Summary> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        summarize_inner(f, model, contexts, summaries)
+    }))
+    .ok()
+    .flatten()
+}
+
+fn summarize_inner(
     f: &Function,
     model: &LockModel,
     contexts: &Contexts,

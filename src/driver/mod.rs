@@ -232,6 +232,10 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
             status = EXIT_ERROR;
         }
     }
+    for e in &report.internal_errors {
+        eprintln!("error: internal error: {e}");
+        status = EXIT_ERROR;
+    }
     for note in &report.notes {
         eprintln!("note: {note}");
     }
