@@ -300,6 +300,39 @@ fn ui_fixtures() {
     }
 }
 
+/// All fixtures checked in one run, as `faultlock check fixtures/` does:
+/// same-named functions in different files (each file's own helpers and
+/// callbacks) must not leak contexts or summaries into each other, so every
+/// file still gets exactly its markers.
+#[test]
+fn ui_fixtures_together() {
+    let fixtures = fixtures();
+    let files: Vec<SourceFile> = fixtures
+        .iter()
+        .map(|(name, text)| SourceFile::new(name.as_str(), text.as_str()))
+        .collect();
+    let report = check(&files, &LockModel::builtin(), &CheckOptions::default());
+    let mut failures = Vec::new();
+    for (file, (name, text)) in files.iter().zip(&fixtures) {
+        let expected = parse_markers(text).unwrap_or_default();
+        let got: Vec<Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| *d.file == *file.path)
+            .cloned()
+            .collect();
+        if let Some(diff) = compare(file, &expected, &got) {
+            failures.push(format!("{name}:\n{diff}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "checked together, {} fixtures do not match their markers:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// The fixture set itself: every marker parses and uses the lint's default
 /// level, every lint has a directory with at least three files expecting it
 /// and three (`ok_*`) that must not report it, and `clean/` has no markers.

@@ -1,5 +1,6 @@
 //! Entry contexts: which locks a function can start under.
 
+use super::program::Program;
 use super::state::{LockKey, State, Status, VmaInfo};
 use super::value::BitVal;
 use super::{Contexts, FnAnalyzer};
@@ -33,9 +34,12 @@ impl Default for EntryContext {
 }
 
 /// Contexts from callback registrations and from the model's contracts.
-pub fn entry_contexts(units: &[Unit], model: &LockModel) -> Contexts {
+pub fn entry_contexts(program: &Program, units: &[Unit], model: &LockModel) -> Contexts {
     let mut out = Contexts::new();
-    for (name, api) in &model.apis {
+    for (id, (_, f)) in program.funcs.iter().enumerate() {
+        let Some(api) = model.api(&f.name) else {
+            continue;
+        };
         let releases_on_retry = api.effects.iter().any(|e| {
             e.kind == EffectKind::Release
                 && matches!(e.term.kind, LockKind::Fault | LockKind::VmaRead)
@@ -43,7 +47,7 @@ pub fn entry_contexts(units: &[Unit], model: &LockModel) -> Contexts {
         });
         if releases_on_retry {
             out.insert(
-                name.clone(),
+                id,
                 EntryContext {
                     entry_point: true,
                     ..EntryContext::default()
@@ -54,8 +58,12 @@ pub fn entry_contexts(units: &[Unit], model: &LockModel) -> Contexts {
     // A callback registered anywhere with a per-VMA-capable field can run
     // under the per-VMA lock; one only registered in restricted fields of
     // initializers without the enabling field runs under mmap_lock only.
-    let mut registered: Vec<(String, bool, bool)> = Vec::new();
-    for reg in units.iter().flat_map(|u| &u.registrations) {
+    let mut registered: Vec<(usize, bool, bool)> = Vec::new();
+    for (file, reg) in units
+        .iter()
+        .enumerate()
+        .flat_map(|(i, u)| u.registrations.iter().map(move |r| (i, r)))
+    {
         for rule in model
             .callbacks
             .iter()
@@ -67,7 +75,9 @@ pub fn entry_contexts(units: &[Unit], model: &LockModel) -> Contexts {
             };
             for (field, func) in &reg.fields {
                 if rule.fields.contains(field) {
-                    registered.push((func.clone(), vma_ok, rule.retry_contract));
+                    for id in program.resolve(file, func) {
+                        registered.push((id, vma_ok, rule.retry_contract));
+                    }
                 }
             }
         }

@@ -16,6 +16,7 @@ mod context;
 mod engine;
 mod eval;
 pub mod finding;
+pub mod program;
 mod state;
 pub mod summary;
 mod transfer;
@@ -26,6 +27,7 @@ pub use finding::Finding;
 
 use crate::ir::{Function, Unit};
 use crate::model::LockModel;
+use program::{FuncId, Program};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use summary::Summaries;
@@ -47,8 +49,11 @@ pub struct Located {
 /// The per-function analysis.
 pub struct FnAnalyzer<'a> {
     pub model: &'a LockModel,
+    /// The file the function is in (calls resolve to its own definitions
+    /// first).
+    pub file: usize,
     pub func: &'a Function,
-    pub summaries: &'a Summaries,
+    pub summaries: &'a Summaries<'a>,
     pub ctx: EntryContext,
     pub objs: Objs,
     pub findings: BTreeSet<Finding>,
@@ -58,9 +63,9 @@ pub struct FnAnalyzer<'a> {
     /// function needs its caller to hold (mm object, call chain).
     pub requirements: BTreeSet<(ObjId, Vec<String>)>,
     pub bounded: bool,
-    /// Name → index of the `struct vm_fault *` parameter, for every analysed
-    /// function that has one (set in the final pass).
-    pub vmf_index: Option<&'a HashMap<String, usize>>,
+    /// Record the fault-flag value passed to analysed callees that take a
+    /// `struct vm_fault *` (in the final pass).
+    pub record_passed_flags: bool,
     /// The fault-flag value passed at each call to such a function.
     pub passed_flags: PassedFlags,
     /// The arguments of the call being applied, as written (for messages).
@@ -70,12 +75,14 @@ pub struct FnAnalyzer<'a> {
 impl<'a> FnAnalyzer<'a> {
     pub fn new(
         model: &'a LockModel,
+        file: usize,
         func: &'a Function,
-        summaries: &'a Summaries,
+        summaries: &'a Summaries<'a>,
         ctx: EntryContext,
     ) -> Self {
         FnAnalyzer {
             model,
+            file,
             func,
             summaries,
             ctx,
@@ -84,7 +91,7 @@ impl<'a> FnAnalyzer<'a> {
             derefs: BTreeSet::new(),
             requirements: BTreeSet::new(),
             bounded: false,
-            vmf_index: None,
+            record_passed_flags: false,
             passed_flags: Vec::new(),
             call_args: Vec::new(),
         }
@@ -98,40 +105,28 @@ impl<'a> FnAnalyzer<'a> {
 /// Analyse every function of every unit together; findings are sorted and
 /// deterministic whatever the thread count.
 pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
-    let funcs: Vec<(usize, &Function)> = units
-        .iter()
-        .enumerate()
-        .flat_map(|(i, u)| u.functions.iter().map(move |f| (i, f)))
-        .collect();
-    let contexts = entry_contexts(units, model);
-    let (summaries, levels) = summary::infer(&funcs, model, &contexts);
-    let vmf_index: HashMap<String, usize> = funcs
-        .iter()
-        .filter_map(|(_, f)| {
-            let i = f
-                .params
-                .iter()
-                .position(|p| p.ty.ptr == 1 && p.ty.base == model.fault.fault_struct)?;
-            Some((f.name.clone(), i))
-        })
-        .collect();
+    let program = Program::new(units);
+    let contexts = entry_contexts(&program, units, model);
+    let (summaries, levels) = summary::infer(&program, model, &contexts);
     // Top down: callers first, so that the fault-flag values they pass
     // narrow the entry states of their callees.
     let max_level = levels.iter().copied().max().unwrap_or(0);
-    let mut passed: HashMap<String, (bool, bool)> = HashMap::new();
+    let mut passed: HashMap<FuncId, (bool, bool)> = HashMap::new();
     let mut out: Vec<Located> = Vec::new();
     for level in (0..=max_level).rev() {
-        let results: Vec<(Vec<Located>, PassedFlags)> = funcs
-            .par_iter()
-            .zip(&levels)
-            .filter(|(_, l)| **l == level)
-            .map(|(f, _)| *f)
-            .filter(|(_, f)| summary::relevant(f, model, &summaries))
-            .map(|(file, f)| {
-                let ctx = narrowed(&contexts, &passed, f);
+        let results: Vec<(Vec<Located>, PassedFlags)> = (0..program.funcs.len())
+            .into_par_iter()
+            .filter(|&id| levels[id] == level)
+            .filter(|&id| {
+                let (file, f) = program.funcs[id];
+                summary::relevant(file, f, model, &summaries)
+            })
+            .map(|id| (id, program.funcs[id]))
+            .map(|(id, (file, f))| {
+                let ctx = narrowed(&contexts, &passed, id);
                 let run = || {
-                    let mut a = FnAnalyzer::new(model, f, &summaries, ctx);
-                    a.vmf_index = Some(&vmf_index);
+                    let mut a = FnAnalyzer::new(model, file, f, &summaries, ctx);
+                    a.record_passed_flags = true;
                     let entries = a.entry_states(false);
                     a.run(entries);
                     if a.bounded {
@@ -184,11 +179,11 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
 /// states, so it can only remove findings.
 fn narrowed(
     contexts: &Contexts,
-    passed: &HashMap<String, (bool, bool)>,
-    f: &Function,
+    passed: &HashMap<FuncId, (bool, bool)>,
+    id: FuncId,
 ) -> EntryContext {
-    let mut ctx = contexts.get(f.name.as_str()).copied().unwrap_or_default();
-    if let (false, Some(&(set, clear))) = (ctx.callback, passed.get(&f.name)) {
+    let mut ctx = contexts.get(&id).copied().unwrap_or_default();
+    if let (false, Some(&(set, clear))) = (ctx.callback, passed.get(&id)) {
         if (set && ctx.vma_lock) || (clear && ctx.mmap_lock) {
             ctx.vma_lock &= set;
             ctx.mmap_lock &= clear;
@@ -231,7 +226,7 @@ fn merge_variants(findings: BTreeSet<Finding>) -> Vec<Finding> {
 
 /// The fault-flag value passed at each call to an analysed function that
 /// takes a `struct vm_fault *` (`None`: unknown).
-type PassedFlags = Vec<(String, Option<bool>)>;
+type PassedFlags = Vec<(FuncId, Option<bool>)>;
 
-/// Function name → contexts, shared by the passes.
-pub type Contexts = HashMap<String, EntryContext>;
+/// Function → entry context, shared by the passes.
+pub type Contexts = HashMap<FuncId, EntryContext>;

@@ -6,6 +6,7 @@
 //! VMA parameters it dereferences, and which mmap_locks it asserts with no
 //! lock of its own (with the call chain to the assert).
 
+use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
 use super::transfer::cases;
 use super::value::{ObjId, Val};
@@ -16,7 +17,33 @@ use crate::source::Span;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
-pub type Summaries = HashMap<String, Summary>;
+/// Summaries by function, looked up through the program's name
+/// resolution.
+#[derive(Clone)]
+pub struct Summaries<'p> {
+    pub program: &'p Program<'p>,
+    by_func: HashMap<FuncId, Summary>,
+}
+
+impl<'p> Summaries<'p> {
+    pub fn new(program: &'p Program<'p>) -> Self {
+        Summaries {
+            program,
+            by_func: HashMap::new(),
+        }
+    }
+
+    /// The summary of what a call to `name` from `file` reaches, when every
+    /// definition it can reach has one and they agree.
+    pub fn get(&self, file: usize, name: &str) -> Option<&Summary> {
+        let ids = self.program.resolve(file, name);
+        let first = self.by_func.get(ids.first()?)?;
+        ids[1..]
+            .iter()
+            .all(|i| self.by_func.get(i) == Some(first))
+            .then_some(first)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
@@ -110,28 +137,23 @@ fn outcome(entry: &Status, exit: &Status) -> Outcome {
     }
 }
 
-/// Infer summaries for every analysed function that has an analysed caller.
-/// Infer summaries; also returns each function's level in the call graph
-/// (callees have lower levels than their callers, recursion shares one).
-pub fn infer(
-    funcs: &[(usize, &Function)],
+/// Infer summaries for every analysed function that has an analysed
+/// caller; also returns each function's level in the call graph (callees
+/// have lower levels than their callers, recursion shares one).
+pub fn infer<'p>(
+    program: &'p Program<'p>,
     model: &LockModel,
     contexts: &Contexts,
-) -> (Summaries, Vec<usize>) {
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, (_, f)) in funcs.iter().enumerate() {
-        by_name.entry(f.name.as_str()).or_default().push(i);
-    }
+) -> (Summaries<'p>, Vec<usize>) {
+    let funcs = &program.funcs;
     // Call graph over function indices (model functions are not inferred).
     let callees: Vec<Vec<usize>> = funcs
         .iter()
-        .map(|(_, f)| {
+        .map(|(file, f)| {
             let mut cs: Vec<usize> = called_names(f)
                 .into_iter()
                 .filter(|n| model.api(n).is_none())
-                .filter_map(|n| by_name.get(n))
-                .flatten()
-                .copied()
+                .flat_map(|n| program.resolve(*file, n))
                 .collect();
             cs.sort_unstable();
             cs.dedup();
@@ -161,7 +183,7 @@ pub fn infer(
             .unwrap_or(0);
     }
     let max_level = level.iter().copied().max().unwrap_or(0);
-    let mut summaries = Summaries::new();
+    let mut summaries = Summaries::new(program);
     for l in 0..=max_level {
         let batch: Vec<&Vec<usize>> = sccs
             .iter()
@@ -171,22 +193,11 @@ pub fn infer(
             .collect();
         let results: Vec<Vec<(usize, Option<Summary>)>> = batch
             .par_iter()
-            .map(|scc| solve_scc(scc, funcs, model, contexts, &summaries, &callees))
+            .map(|scc| solve_scc(scc, model, contexts, &summaries, &callees))
             .collect();
-        // Several definitions of one name (static functions, #ifdef
-        // alternatives) share a summary only when they agree.
-        let mut per_name: HashMap<String, Vec<Option<Summary>>> = HashMap::new();
         for (i, s) in results.into_iter().flatten() {
-            per_name.entry(funcs[i].1.name.clone()).or_default().push(s);
-        }
-        for (name, mut ss) in per_name {
-            let first = ss.pop().flatten();
-            if let Some(first) = first {
-                if ss.iter().all(|s| s.as_ref() == Some(&first))
-                    && by_name[name.as_str()].len() == ss.len() + 1
-                {
-                    summaries.insert(name, first);
-                }
+            if let Some(s) = s {
+                summaries.by_func.insert(i, s);
             }
         }
     }
@@ -196,7 +207,6 @@ pub fn infer(
 
 fn solve_scc(
     scc: &[usize],
-    funcs: &[(usize, &Function)],
     model: &LockModel,
     contexts: &Contexts,
     done: &Summaries,
@@ -205,7 +215,7 @@ fn solve_scc(
     let recursive = scc.len() > 1 || callees[scc[0]].contains(&scc[0]);
     if !recursive {
         let i = scc[0];
-        return vec![(i, summarize(funcs[i].1, model, contexts, done))];
+        return vec![(i, summarize(i, model, contexts, done))];
     }
     // Recursion: iterate from "unknown" to a fixpoint, within a bound.
     let mut local = done.clone();
@@ -213,15 +223,15 @@ fn solve_scc(
     for _ in 0..3 {
         let now: Vec<(usize, Option<Summary>)> = scc
             .iter()
-            .map(|&i| (i, summarize(funcs[i].1, model, contexts, &local)))
+            .map(|&i| (i, summarize(i, model, contexts, &local)))
             .collect();
         if now == last {
             return now;
         }
         for (i, s) in &now {
             match s {
-                Some(s) => local.insert(funcs[*i].1.name.clone(), s.clone()),
-                None => local.remove(&funcs[*i].1.name),
+                Some(s) => local.by_func.insert(*i, s.clone()),
+                None => local.by_func.remove(i),
             };
         }
         last = now;
@@ -247,25 +257,26 @@ fn called_names(f: &Function) -> Vec<&str> {
 /// [`summarize_inner`], with a failure (a defect in faultlock) giving no
 /// summary, so the callers treat the function as unknown.
 fn summarize(
-    f: &Function,
+    id: FuncId,
     model: &LockModel,
     contexts: &Contexts,
     summaries: &Summaries,
 ) -> Option<Summary> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        summarize_inner(f, model, contexts, summaries)
+        summarize_inner(id, model, contexts, summaries)
     }))
     .ok()
     .flatten()
 }
 
 fn summarize_inner(
-    f: &Function,
+    id: FuncId,
     model: &LockModel,
     contexts: &Contexts,
     summaries: &Summaries,
 ) -> Option<Summary> {
-    if !relevant(f, model, summaries) {
+    let (file, f) = summaries.program.funcs[id];
+    if !relevant(file, f, model, summaries) {
         return Some(Summary {
             api: Api {
                 params: f.params.iter().map(|p| p.name.clone()).collect(),
@@ -278,8 +289,8 @@ fn summarize_inner(
             noreturn: false,
         });
     }
-    let ctx = contexts.get(f.name.as_str()).copied().unwrap_or_default();
-    let mut a = FnAnalyzer::new(model, f, summaries, ctx);
+    let ctx = contexts.get(&id).copied().unwrap_or_default();
+    let mut a = FnAnalyzer::new(model, file, f, summaries, ctx);
     let entries = a.entry_states(true);
     let exits = a.run(entries.clone());
     if a.bounded {
@@ -511,7 +522,7 @@ fn returned_vma(
 /// Whether a function can matter to the analysis at all: it takes a fault
 /// or a VMA, or calls something with a lock effect. Any other function has
 /// an empty summary and no findings, and is not analysed.
-pub fn relevant(f: &Function, model: &LockModel, summaries: &Summaries) -> bool {
+pub fn relevant(file: usize, f: &Function, model: &LockModel, summaries: &Summaries) -> bool {
     let fm = &model.fault;
     if f.params
         .iter()
@@ -522,7 +533,7 @@ pub fn relevant(f: &Function, model: &LockModel, summaries: &Summaries) -> bool 
     called_names(f).into_iter().any(|n| {
         model.noreturn.iter().any(|x| x == n)
             || model.api(n).is_some_and(|a| !a.effects.is_empty())
-            || summaries.get(n).is_some_and(|s| !s.is_trivial())
+            || summaries.get(file, n).is_some_and(|s| !s.is_trivial())
     })
 }
 

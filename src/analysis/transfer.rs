@@ -97,7 +97,10 @@ impl FnAnalyzer<'_> {
                 // A lock call may hide in the region: forget what we knew.
                 let hides_lock_call = calls.iter().any(|c| {
                     self.model.api(c).is_some_and(|a| !a.effects.is_empty())
-                        || self.summaries.get(c).is_some_and(|x| !x.is_trivial())
+                        || self
+                            .summaries
+                            .get(self.file, c)
+                            .is_some_and(|x| !x.is_trivial())
                 });
                 if hides_lock_call {
                     for status in st.locks.values_mut() {
@@ -284,7 +287,10 @@ impl FnAnalyzer<'_> {
             }
         };
         if self.model.noreturn.iter().any(|n| n == name)
-            || self.summaries.get(name).is_some_and(|s| s.noreturn)
+            || self
+                .summaries
+                .get(self.file, name)
+                .is_some_and(|s| s.noreturn)
         {
             return Vec::new();
         }
@@ -309,22 +315,33 @@ impl FnAnalyzer<'_> {
                 return self.refute(&st, v);
             }
         }
-        if let Some(&i) = self.vmf_index.and_then(|m| m.get(name)) {
-            let flag = match arg_vals.get(i) {
-                Some(Val::Obj(o)) if st.fault == Some(*o) => {
-                    let ff = self.model.fault.flags_field.clone();
-                    let flags = self.load_field(&st, *o, &ff);
-                    self.bits_of(&st, &flags)
-                        .bit(&self.model.fault.vma_lock_flag)
-                }
-                _ => None,
-            };
-            self.passed_flags.push((name.to_string(), flag));
+        if self.record_passed_flags && self.model.api(name).is_none() {
+            let program = self.summaries.program;
+            for callee in program.resolve(self.file, name) {
+                let Some(i) = program.funcs[callee]
+                    .1
+                    .params
+                    .iter()
+                    .position(|p| p.ty.ptr == 1 && p.ty.base == self.model.fault.fault_struct)
+                else {
+                    continue;
+                };
+                let flag = match arg_vals.get(i) {
+                    Some(Val::Obj(o)) if st.fault == Some(*o) => {
+                        let ff = self.model.fault.flags_field.clone();
+                        let flags = self.load_field(&st, *o, &ff);
+                        self.bits_of(&st, &flags)
+                            .bit(&self.model.fault.vma_lock_flag)
+                    }
+                    _ => None,
+                };
+                self.passed_flags.push((callee, flag));
+            }
         }
         self.call_args = args.iter().map(|a| a.to_string()).collect();
         let out = if let Some(api) = self.model.api(name) {
             self.apply_api(st, api, name, &arg_vals, result, span)
-        } else if let Some(summary) = self.summaries.get(name) {
+        } else if let Some(summary) = self.summaries.get(self.file, name) {
             self.apply_summary(st, summary, name, &arg_vals, result, span, args, arg_spans)
         } else {
             self.unknown_call(&mut st, name, &arg_vals, args, arg_spans, span);

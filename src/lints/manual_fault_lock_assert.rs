@@ -2,8 +2,9 @@
 //! mmap_assert_locked(mm);` open-codes `assert_fault_locked(vmf)`.
 
 use super::context::LintCx;
-use super::fault_branch::fault_branches;
+use super::fault_branch::{fault_branches, vma_of};
 use crate::diag::{Applicability, Diagnostic, Suggestion};
+use crate::ir::Operand;
 
 pub const ID: &str = "manual_fault_lock_assert";
 const HELPER: &str = "assert_fault_locked";
@@ -19,6 +20,11 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 let vmf = br.vmf.to_string();
+                // Machine-applicable only when the assert names the fault's
+                // own mm (`vmf->vma->vm_mm`); `ctx->mm` is probably the same
+                // mm, but that is for the author to confirm.
+                let mm = vma_of(&br.vmf, cx.model).arrow(&cx.model.fault.mm_field);
+                let exact = br.clear[0].1.first() == Some(&Operand::Place(mm));
                 let mut d = cx.diag(
                     ID,
                     file,
@@ -34,7 +40,11 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
                     message: format!("use `{HELPER}()`"),
                     span: br.stmt_span,
                     replacement: format!("{HELPER}({vmf});"),
-                    applicability: Applicability::MachineApplicable,
+                    applicability: if exact {
+                        Applicability::MachineApplicable
+                    } else {
+                        Applicability::MaybeIncorrect
+                    },
                 });
                 out.push(d);
             }

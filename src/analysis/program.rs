@@ -1,0 +1,48 @@
+//! Everything analysed in one run, and how a call names a function: a
+//! definition in the caller's own file wins (C `static` functions and
+//! same-file helpers), otherwise every definition of that name elsewhere.
+
+use crate::ir::{Function, Unit};
+use std::collections::HashMap;
+
+/// Index of a function in [`Program::funcs`].
+pub type FuncId = usize;
+
+pub struct Program<'a> {
+    /// `(file index, function)` for every lowered function.
+    pub funcs: Vec<(usize, &'a Function)>,
+    by_name: HashMap<&'a str, Vec<FuncId>>,
+}
+
+impl<'a> Program<'a> {
+    pub fn new(units: &'a [Unit]) -> Self {
+        let funcs: Vec<(usize, &Function)> = units
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| u.functions.iter().map(move |f| (i, f)))
+            .collect();
+        let mut by_name: HashMap<&str, Vec<FuncId>> = HashMap::new();
+        for (id, (_, f)) in funcs.iter().enumerate() {
+            by_name.entry(f.name.as_str()).or_default().push(id);
+        }
+        Program { funcs, by_name }
+    }
+
+    /// The definitions a call to `name` from `file` can reach (several for
+    /// `#ifdef` alternatives or same-named functions of other files).
+    pub fn resolve(&self, file: usize, name: &str) -> Vec<FuncId> {
+        let Some(all) = self.by_name.get(name) else {
+            return Vec::new();
+        };
+        let local: Vec<FuncId> = all
+            .iter()
+            .copied()
+            .filter(|&i| self.funcs[i].0 == file)
+            .collect();
+        if local.is_empty() {
+            all.clone()
+        } else {
+            local
+        }
+    }
+}
