@@ -125,15 +125,16 @@ for scope in "${scopes[@]}"; do
     g_secs="$secs" g_rss="$rss_kb"
     g_what="$(wc -l <"$work/grep.out") files match"
 
-    run faultlock "$bin" check --no-ignore --format json "${paths[@]}"
+    # --stats only adds a small JSON file (files parsed after the prefilter).
+    run faultlock "$bin" check --no-ignore --format json --stats "$work/stats.json" "${paths[@]}"
     if [ "$status" -ge 2 ]; then
         echo "faultlock exited with $status" >&2
         cat "$work/faultlock.err" >&2
         exit 2
     fi
     f_secs="$secs" f_rss="$rss_kb"
-    f_what="$(grep -oE '^faultlock: [0-9]+ files, [0-9]+ functions' "$work/faultlock.err" |
-        sed 's/^faultlock: //'), $(wc -l <"$work/faultlock.out") findings"
+    stat_of() { grep -oE "\"$1\": ?[0-9]+" "$work/stats.json" | sed -n '1s/.*: *//p'; }
+    f_what="$(stat_of files_parsed) of $(stat_of files_seen) files parsed, $(stat_of functions) functions, $(wc -l <"$work/faultlock.out") findings"
 
     run spatch bash -c 'run_spatch "$@"' run_spatch "${paths[@]}"
     if [ -z "$secs" ] || [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
