@@ -68,7 +68,7 @@ run() {
     shift
     status=0
     "$@" >"$work/$name.out" 2>"$work/$name.err" || status=$?
-    if [ "$status" -eq 124 ]; then
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
         # Timed out already while warming up: do not wait for it twice.
         secs=""
         rss_kb=""
