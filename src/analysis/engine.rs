@@ -25,11 +25,19 @@ impl FnAnalyzer<'_> {
         if n == 0 {
             return exits;
         }
+        let live = super::liveness::liveness(func);
         let mut seen: Vec<Vec<State>> = vec![Vec::new(); n];
         let mut merged = vec![false; n];
         let mut work: VecDeque<(usize, State)> = VecDeque::new();
         for st in entries {
-            add(&mut seen, &mut merged, &mut work, Function::ENTRY, st);
+            add(
+                &live,
+                &mut seen,
+                &mut merged,
+                &mut work,
+                Function::ENTRY,
+                st,
+            );
         }
         let mut visits = 0usize;
         while let Some((b, st)) = work.pop_front() {
@@ -49,10 +57,10 @@ impl FnAnalyzer<'_> {
             }
             for st in states {
                 match &block.term {
-                    Terminator::Goto(t) => add(&mut seen, &mut merged, &mut work, *t, st),
+                    Terminator::Goto(t) => add(&live, &mut seen, &mut merged, &mut work, *t, st),
                     Terminator::Multi(ts) => {
                         for t in ts {
-                            add(&mut seen, &mut merged, &mut work, *t, st.clone());
+                            add(&live, &mut seen, &mut merged, &mut work, *t, st.clone());
                         }
                     }
                     Terminator::Branch {
@@ -66,7 +74,7 @@ impl FnAnalyzer<'_> {
                         self.check_places(&mut st, places.iter(), cond.span, None);
                         for (taken, s) in self.branch(&st, &cond.kind) {
                             let t = if taken { *then_bb } else { *else_bb };
-                            add(&mut seen, &mut merged, &mut work, t, s);
+                            add(&live, &mut seen, &mut merged, &mut work, t, s);
                         }
                     }
                     Terminator::Return { value, span } => {
@@ -150,14 +158,19 @@ fn cond_places(c: &crate::ir::CondKind) -> Vec<crate::ir::Place> {
 /// Queue `st` at block `b` unless an equal state is already there; past
 /// [`MAX_STATES`] the block's states are joined into one.
 fn add(
+    live: &super::liveness::Liveness,
     seen: &mut [Vec<State>],
     merged: &mut [bool],
     work: &mut VecDeque<(usize, State)>,
     b: usize,
-    st: State,
+    mut st: State,
 ) {
     let Some(slot) = seen.get_mut(b) else { return };
+    st.env.retain(|name, _| live.is_live(b, name));
     if merged[b] {
+        if slot[0] == st {
+            return;
+        }
         let joined = slot[0].join(&st);
         if joined != slot[0] {
             slot[0] = joined.clone();

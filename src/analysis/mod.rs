@@ -16,6 +16,7 @@ mod context;
 mod engine;
 mod eval;
 pub mod finding;
+mod liveness;
 pub mod program;
 mod state;
 pub mod summary;
