@@ -67,6 +67,8 @@ impl Report {
 /// ...) that every identifier contains; only files with an anchor get the
 /// exact test.
 pub struct Prefilter {
+    /// SIMD (Teddy) search for the anchors when the CPU supports it.
+    packed: Option<aho_corasick::packed::Searcher>,
     anchors: AhoCorasick,
     identifiers: AhoCorasick,
 }
@@ -82,13 +84,18 @@ impl Prefilter {
             }
         }
         Prefilter {
+            packed: aho_corasick::packed::Searcher::new(anchors.iter()),
             anchors: AhoCorasick::new(&anchors).expect("anchors form a valid automaton"),
             identifiers: AhoCorasick::new(&ids).expect("identifiers form a valid automaton"),
         }
     }
 
     pub fn is_match(&self, text: &[u8]) -> bool {
-        self.anchors.is_match(text) && self.identifiers.is_match(text)
+        let anchored = match &self.packed {
+            Some(p) => p.find(text).is_some(),
+            None => self.anchors.is_match(text),
+        };
+        anchored && self.identifiers.is_match(text)
     }
 }
 
