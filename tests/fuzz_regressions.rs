@@ -43,7 +43,6 @@ const BUDGET: Duration = Duration::from_secs(1);
 /// fault_grammar timeout: a dozen `handle_userfault()` calls in a loop
 /// (about 1 s in release, over 10 s under the fuzz build).
 #[test]
-#[ignore = "fuzz crash, see report"]
 fn fault_grammar_timeout_handle_userfault_loop() {
     let (_, t) = check_input("fault_grammar_timeout_handle_userfault_loop.c");
     assert!(t < BUDGET, "took {t:?}");
@@ -54,7 +53,6 @@ fn fault_grammar_timeout_handle_userfault_loop() {
 /// (MAX_STATES applies at block entry only), so time and memory grow about
 /// 2.6x per call (3.5 s and 2.4 GB here; 20 calls need tens of GB).
 #[test]
-#[ignore = "fuzz crash, see report"]
 fn handle_userfault_chain_in_one_block() {
     let (_, t) = check_input("handle_userfault_chain.c");
     assert!(t < BUDGET, "took {t:?}");

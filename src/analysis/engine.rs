@@ -49,10 +49,21 @@ impl FnAnalyzer<'_> {
             let block = &func.blocks[b];
             let mut states = vec![st];
             for (i, s) in block.stmts.iter().enumerate() {
-                let mut next = Vec::new();
+                let mut next: Vec<State> = Vec::new();
                 for st in states {
-                    next.extend(self.stmt(st, s, (b, i)));
+                    for n in self.stmt(st, s, (b, i)) {
+                        if !next.contains(&n) {
+                            next.push(n);
+                        }
+                    }
                 }
+                // Calls split states inside a block too: bound them here as
+                // at block entry, or a run of calls multiplies them.
+                if next.len() > MAX_STATES {
+                    let first = next.swap_remove(0);
+                    next = vec![next.iter().fold(first, |acc, s| acc.join(s))];
+                }
+                visits += next.len().saturating_sub(1);
                 states = next;
             }
             for st in states {
