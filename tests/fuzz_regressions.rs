@@ -1,6 +1,6 @@
 //! Regression tests for what the fuzz targets (`fuzz/`, run by
 //! `scripts/fuzz.sh`) found. Each input lives in `tests/fuzz_inputs/`; a
-//! test stays `#[ignore]`d until the bug it records is fixed.
+//! new finding is added `#[ignore]`d and enabled with its fix.
 
 use faultlock::check::{check, CheckOptions, Report};
 use faultlock::model::LockModel;
