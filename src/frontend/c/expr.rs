@@ -172,21 +172,29 @@ impl Lower<'_> {
         self.branch(kind, n, t, f, stmt);
     }
 
-    /// Constant names of a mask `A` or `A | B | ...`.
+    /// Constant names of a mask `A` or `A | B | ...` (left to right; an
+    /// explicit stack, since `|` chains can be arbitrarily deep).
     fn mask(&self, n: Node) -> Option<Vec<String>> {
-        let n = strip(n);
-        match n.kind() {
-            "identifier" => {
-                let s = self.cx.str(n);
-                (is_caps(s) && !self.vars.contains(s)).then(|| vec![s.to_string()])
+        let mut out = Vec::new();
+        let mut stack = vec![n];
+        while let Some(n) = stack.pop() {
+            let n = strip(n);
+            match n.kind() {
+                "identifier" => {
+                    let s = self.cx.str(n);
+                    if !is_caps(s) || self.vars.contains(s) {
+                        return None;
+                    }
+                    out.push(s.to_string());
+                }
+                "binary_expression" if op_of(n, self.cx.text) == "|" => {
+                    stack.push(n.child_by_field_name("right")?);
+                    stack.push(n.child_by_field_name("left")?);
+                }
+                _ => return None,
             }
-            "binary_expression" if op_of(n, self.cx.text) == "|" => {
-                let mut m = self.mask(n.child_by_field_name("left")?)?;
-                m.extend(self.mask(n.child_by_field_name("right")?)?);
-                Some(m)
-            }
-            _ => None,
         }
+        Some(out)
     }
 
     fn bit_test(&mut self, l: Node, r: Node) -> CondKind {

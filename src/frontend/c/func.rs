@@ -81,17 +81,46 @@ fn compact(mut blocks: Vec<Block>) -> Vec<Block> {
             b.term = Terminator::Unreachable;
         }
     }
-    // Thread jumps through empty `goto` blocks.
+    // Thread jumps through empty `goto` blocks. Each block's final target
+    // is computed once (a chain of `n` forwarding blocks is O(n), not
+    // O(n^2)); a cycle of empty blocks stays where it is.
     let n = blocks.len();
-    let resolve = |blocks: &[Block], mut b: BlockId| {
-        for _ in 0..n {
-            match &blocks[b].term {
-                Terminator::Goto(t) if blocks[b].stmts.is_empty() && b != 0 && *t != b => b = *t,
-                _ => break,
-            }
-        }
-        b
+    let forward = |b: BlockId| match &blocks[b].term {
+        Terminator::Goto(t) if blocks[b].stmts.is_empty() && b != 0 && *t != b => Some(*t),
+        _ => None,
     };
+    let next: Vec<Option<BlockId>> = (0..n).map(forward).collect();
+    let mut target: Vec<Option<BlockId>> = vec![None; n];
+    let mut on_path = vec![false; n];
+    for start in 0..n {
+        let mut path = Vec::new();
+        let mut b = start;
+        let end = loop {
+            if let Some(t) = target[b] {
+                break t;
+            }
+            if on_path[b] {
+                // A cycle of forwarding blocks: they resolve to themselves.
+                break b;
+            }
+            match next[b] {
+                Some(t) => {
+                    on_path[b] = true;
+                    path.push(b);
+                    b = t;
+                }
+                None => {
+                    target[b] = Some(b);
+                    break b;
+                }
+            }
+        };
+        for p in path {
+            on_path[p] = false;
+            target[p] = Some(end);
+        }
+    }
+    let resolve = |_: &[Block], b: BlockId| target[b].unwrap_or(b);
     for i in 0..n {
         let t = match std::mem::take(&mut blocks[i].term) {
             Terminator::Goto(t) => Terminator::Goto(resolve(&blocks, t)),

@@ -11,6 +11,10 @@ use tree_sitter::Node;
 /// Subtrees deeper than this are lowered as one opaque region.
 pub const MAX_DEPTH: u32 = 256;
 
+/// Longest `a->b.c` chain kept for a place found in an opaque region; the
+/// rest of a longer chain is read past (its prefix is still a use).
+pub const MAX_SCANNED_PROJ: usize = 64;
+
 pub struct Ctx<'a> {
     /// The normalised text (same offsets as the original).
     pub text: &'a [u8],
@@ -642,6 +646,7 @@ pub fn scan_calls(b: &[u8], r: std::ops::Range<usize>) -> Vec<String> {
     let id = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let end = r.end.min(b.len());
     let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut i = r.start;
     while i < end {
         if !id(b[i]) || (i > r.start && id(b[i - 1])) {
@@ -661,7 +666,7 @@ pub fn scan_calls(b: &[u8], r: std::ops::Range<usize>) -> Vec<String> {
             && b[j] == b'('
             && !b[s].is_ascii_digit()
             && !KEYWORDS.contains(&word)
-            && !out.iter().any(|w| w == word)
+            && seen.insert(word)
         {
             out.push(word.to_string());
         }
@@ -744,9 +749,10 @@ pub fn scan_places(b: &[u8], r: std::ops::Range<usize>, vars: &HashSet<String>) 
                 break;
             }
             let f = std::str::from_utf8(&b[fs..k]).unwrap_or("");
-            if arrow {
-                p = p.arrow(f);
-            } else {
+            if p.proj.len() < MAX_SCANNED_PROJ {
+                if arrow {
+                    p.proj.push(Proj::Deref);
+                }
                 p.proj.push(Proj::Field(f.to_string()));
             }
             i = k;

@@ -5,8 +5,11 @@
 //! `kernel_macros.toml`) → tree-sitter → [`lower`] (CST → IR). Both text
 //! passes keep every byte offset, so all spans point into the original text.
 
+mod budget;
 mod expr;
 mod func;
+#[cfg(test)]
+mod hostile_tests;
 mod lower;
 mod normalize;
 mod preproc;
@@ -18,28 +21,17 @@ mod tests;
 use crate::frontend::Defines;
 use crate::ir::Unit;
 use crate::source::SourceFile;
-use std::cell::RefCell;
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Tree};
 
-thread_local! {
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
-}
-
-fn parse(text: &[u8]) -> Option<Tree> {
-    PARSER.with(|p| {
-        let mut p = p.borrow_mut();
-        if p.is_none() {
-            let mut parser = Parser::new();
-            parser.set_language(&tree_sitter_c::LANGUAGE.into()).ok()?;
-            *p = Some(parser);
-        }
-        let parser = p.as_mut()?;
-        let tree = parser.parse(text, None);
-        if tree.is_none() {
-            parser.reset();
-        }
-        tree
-    })
+/// Parse within the budget of [`budget`]: usually one tree, several when
+/// the file had to be parsed in chunks (or `split` asks for one tree per
+/// top-level piece).
+fn parse(text: &[u8], split: bool) -> Vec<Tree> {
+    if split {
+        budget::parse_pieces(text, budget::top_level_pieces(text))
+    } else {
+        budget::parse_bounded(text)
+    }
 }
 
 /// The text tree-sitter sees: original length, directives evaluated and
@@ -57,6 +49,12 @@ pub fn normalized_text(file: &SourceFile, defines: &Defines) -> Vec<u8> {
 /// conditional taking its first branch, and functions (matched by the
 /// offset of their name) that come out clean there replace the broken
 /// ones.
+///
+/// When functions are still missing (a syntax error tree-sitter could not
+/// recover from, e.g. a few unclosed `(`, swallows the rest of the file),
+/// the first-branch text is parsed once more in top-level pieces (cut
+/// after each line starting with `}`), and the functions found there are
+/// merged the same way.
 pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
     let src = file.text.as_bytes();
     if src.len() >= u32::MAX as usize / 2 {
@@ -64,10 +62,14 @@ pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
     }
     let pre = preproc::preprocess(src, defines, false);
     let kept = preproc::has_directive(&pre);
-    let mut unit = lower_text(pre, defines);
+    let mut unit = lower_text(pre, defines, false);
     let broken = unit.functions.iter().any(|f| f.opaque_regions > 0);
     if kept && (broken || unit.functions.is_empty() || dropped(src, &unit)) {
-        let alt = lower_text(preproc::preprocess(src, defines, true), defines);
+        let alt = lower_text(preproc::preprocess(src, defines, true), defines, false);
+        merge(&mut unit, alt);
+    }
+    if dropped(src, &unit) {
+        let alt = lower_text(preproc::preprocess(src, defines, true), defines, true);
         merge(&mut unit, alt);
     }
     unit.opaque_functions = unit
@@ -122,11 +124,9 @@ fn merge(unit: &mut Unit, alt: Unit) {
     );
 }
 
-fn lower_text(pre: Vec<u8>, defines: &Defines) -> Unit {
+fn lower_text(pre: Vec<u8>, defines: &Defines, split: bool) -> Unit {
     let norm = normalize::normalize(pre);
-    let Some(tree) = parse(&norm.text) else {
-        return Unit::default();
-    };
+    let trees = parse(&norm.text, split);
     let cx = lower::Ctx {
         text: &norm.text,
         iters: &norm.iters,
@@ -135,7 +135,7 @@ fn lower_text(pre: Vec<u8>, defines: &Defines) -> Unit {
     };
     let mut unit = Unit::default();
     // Iterative walk over top-level items (no recursion on hostile depth).
-    let mut stack: Vec<Node> = vec![tree.root_node()];
+    let mut stack: Vec<Node> = trees.iter().rev().map(|t| t.root_node()).collect();
     let mut items = Vec::new();
     while let Some(n) = stack.pop() {
         match n.kind() {

@@ -70,20 +70,29 @@ fn is_tagged_type(s: &[u8]) -> bool {
             .all(|&c| c == b'*' || c.is_ascii_whitespace())
 }
 
-const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = u32::MAX;
 
-struct Lexed {
+pub(super) struct Lexed {
     /// `true` for bytes of code (not comment, string or char literal).
-    code: Vec<bool>,
+    pub code: Vec<bool>,
     /// For each bracket, the offset of its match (or NONE).
-    close: Vec<u32>,
+    pub close: Vec<u32>,
 }
 
-fn lex(b: &[u8]) -> Lexed {
+pub(super) fn lex(b: &[u8]) -> Lexed {
     let n = b.len();
     let mut code = vec![true; n];
     let mut close = vec![NONE; n];
     let mut stack: Vec<usize> = Vec::new();
+    // Per bracket kind, the indices into `stack` of its openers, so that
+    // finding the nearest opener of a kind is O(1) (a scan of `stack` made
+    // `((((...]]]]` quadratic).
+    let mut by_kind: [Vec<usize>; 3] = Default::default();
+    let kind = |c: u8| match c {
+        b'(' | b')' => 0,
+        b'[' | b']' => 1,
+        _ => 2,
+    };
     let mut i = 0;
     while i < n {
         let c = b[i];
@@ -115,18 +124,21 @@ fn lex(b: &[u8]) -> Lexed {
                 code[st..i].fill(false);
                 continue;
             }
-            b'(' | b'[' | b'{' => stack.push(i),
+            b'(' | b'[' | b'{' => {
+                by_kind[kind(c)].push(stack.len());
+                stack.push(i);
+            }
             b')' | b']' | b'}' => {
-                let open = match c {
-                    b')' => b'(',
-                    b']' => b'[',
-                    _ => b'{',
-                };
                 // Pop to the nearest matching opener; unmatched closers are ignored.
-                if let Some(k) = stack.iter().rposition(|&o| b[o] == open) {
+                if let Some(&k) = by_kind[kind(c)].last() {
                     close[stack[k]] = i as u32;
                     close[i] = stack[k] as u32;
                     stack.truncate(k);
+                    for v in &mut by_kind {
+                        while v.last().is_some_and(|&x| x >= k) {
+                            v.pop();
+                        }
+                    }
                 }
             }
             _ => {}
@@ -229,9 +241,53 @@ impl Scan<'_> {
     }
 }
 
-/// Rewrite kernel macro shapes; `b` keeps its length.
-pub fn normalize(b: Vec<u8>) -> Normalized {
+/// Blank bytes that cannot be C: control characters other than whitespace
+/// (NUL, ...) and U+FFFD, which stands for invalid UTF-8 in the lossily
+/// decoded text. They are never part of a valid token, and tree-sitter's
+/// error recovery is very slow on long runs of them (a 100 KB file of
+/// random bytes took seconds). Inside comments and literals they are
+/// blanked too: their content is never analysed. Returns whether anything
+/// was blanked.
+pub fn blank_stray(b: &mut [u8]) -> bool {
+    const FFFD: &[u8] = "\u{fffd}".as_bytes();
+    let mut any = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) || c == 0x7f {
+            b[i] = b' ';
+            any = true;
+        } else if c == FFFD[0] && b[i..].starts_with(FFFD) {
+            b[i..i + 3].fill(b' ');
+            any = true;
+            i += 3;
+            continue;
+        }
+        i += 1;
+    }
+    any
+}
+
+/// Blank non-ASCII characters in code (outside comments and literals).
+/// C code has none there (Linux has none in mm/, fs/, kernel/, arch/x86,
+/// drivers/gpu); in binary junk they are mostly letters, which tree-sitter
+/// takes as identifier characters, and its error recovery over such junk
+/// was several times slower. A multi-byte character is code or not as a
+/// whole, so the text stays valid UTF-8.
+fn blank_non_ascii_code(b: &mut [u8], code: &[bool]) {
+    for (c, &is_code) in b.iter_mut().zip(code) {
+        if is_code && *c >= 0x80 {
+            *c = b' ';
+        }
+    }
+}
+
+/// Rewrite kernel macro shapes; `b` keeps its length. Stray bytes (see
+/// [`blank_stray`]) and non-ASCII characters in code become spaces.
+pub fn normalize(mut b: Vec<u8>) -> Normalized {
+    blank_stray(&mut b);
     let lx = lex(&b);
+    blank_non_ascii_code(&mut b, &lx.code);
     let t = table();
     let mut sc = Scan { b, lx: &lx };
     let mut iters = HashMap::new();

@@ -121,6 +121,9 @@ pub fn preprocess(src: &[u8], defines: &Defines, first: bool) -> Vec<u8> {
     let n = src.len();
     let mut lex = Lexer::default();
     let mut stack: Vec<Frame> = Vec::new();
+    // Frames on `stack` that are kept open or unions (kept in step with
+    // `stack`, so that a directive does not scan the whole nesting).
+    let mut unknown_open = 0usize;
     let mut live = true;
     let mut locals: HashMap<String, Local> = HashMap::new();
     let mut i = 0;
@@ -145,7 +148,11 @@ pub fn preprocess(src: &[u8], defines: &Defines, first: bool) -> Vec<u8> {
         let text = &src[j + 1..end];
         let (kw, kw_off, rest) = keyword(text);
         let kw_start = j + 1 + kw_off;
-        let unknown_frames = stack.iter().any(|f| f.kept_open || f.union);
+        debug_assert!(
+            stack.len() > 64
+                || unknown_open == stack.iter().filter(|f| f.kept_open || f.union).count()
+        );
+        let unknown_frames = unknown_open > 0;
         let in_init = lex.in_init();
         // Inside an expression only one branch can be kept: the first.
         let in_expr = first || lex.parens > 0;
@@ -189,6 +196,7 @@ pub fn preprocess(src: &[u8], defines: &Defines, first: bool) -> Vec<u8> {
                         keep = true;
                     }
                 }
+                unknown_open += usize::from(f.kept_open || f.union);
                 stack.push(f);
             }
             "elif" | "elifdef" | "elifndef" => {
@@ -239,6 +247,7 @@ pub fn preprocess(src: &[u8], defines: &Defines, first: bool) -> Vec<u8> {
                                     };
                                     out[kw_start..kw_start + new.len()].copy_from_slice(new);
                                     f.kept_open = true;
+                                    unknown_open += 1;
                                     keep = true;
                                 }
                             }
@@ -258,6 +267,7 @@ pub fn preprocess(src: &[u8], defines: &Defines, first: bool) -> Vec<u8> {
             }
             "endif" => {
                 if let Some(f) = stack.pop() {
+                    unknown_open -= usize::from(f.kept_open || f.union);
                     keep = f.parent_live && f.kept_open;
                     live = f.parent_live;
                 }

@@ -703,13 +703,14 @@ fn dump_file() {
     }
     if std::env::var("FAULTLOCK_TREE").is_ok() {
         let text = normalized_text(&f, &defines());
-        let tree = parse(&text).unwrap();
-        let root = tree.root_node();
-        let mut c = root.walk();
-        for n in root.children(&mut c) {
-            let (a, _) = f.line_col(n.start_byte() as u32);
-            let (b, _) = f.line_col(n.end_byte() as u32);
-            println!("{a}-{b} {} err={}", n.kind(), n.has_error());
+        for tree in parse(&text, false) {
+            let root = tree.root_node();
+            let mut c = root.walk();
+            for n in root.children(&mut c) {
+                let (a, _) = f.line_col(n.start_byte() as u32);
+                let (b, _) = f.line_col(n.end_byte() as u32);
+                println!("{a}-{b} {} err={}", n.kind(), n.has_error());
+            }
         }
     }
     let u = lower_file(&f, &defines());
