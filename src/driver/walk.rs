@@ -22,7 +22,11 @@ pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(S
     for root in paths {
         match std::fs::metadata(root) {
             Err(e) => errors.push((root.display().to_string(), e.to_string())),
-            Ok(m) if !m.is_dir() => files.push(root.clone()),
+            Ok(m) if m.is_file() => files.push(root.clone()),
+            // FIFOs and devices would block or never end.
+            Ok(m) if !m.is_dir() => {
+                errors.push((root.display().to_string(), "not a regular file".to_string()))
+            }
             Ok(_) => {
                 let walk = WalkBuilder::new(root)
                     .hidden(true)
@@ -37,8 +41,22 @@ pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(S
                 for entry in walk {
                     match entry {
                         Ok(e) => {
-                            if e.file_type().is_some_and(|t| t.is_file()) && wanted(e.path()) {
+                            let Some(t) = e.file_type() else { continue };
+                            if !wanted(e.path()) {
+                                continue;
+                            }
+                            if t.is_file() {
                                 files.push(e.into_path());
+                            } else if t.is_symlink() {
+                                // Links to files are checked; links to
+                                // directories are not followed (no loops),
+                                // and a broken link is an error, not a skip.
+                                match std::fs::metadata(e.path()) {
+                                    Ok(m) if m.is_file() => files.push(e.into_path()),
+                                    Ok(_) => {}
+                                    Err(err) => errors
+                                        .push((e.path().display().to_string(), err.to_string())),
+                                }
                             }
                         }
                         Err(err) => errors.push((root.display().to_string(), err.to_string())),
