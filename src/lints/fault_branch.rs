@@ -1,6 +1,8 @@
 //! Shared by the `manual_fault_lock_*` lints: `if` statements that test the
 //! fault flag, with the straight-line calls on each side.
 
+use super::context::LintCx;
+use crate::diag::{Applicability, Diagnostic, Suggestion};
 use crate::ir::{BlockId, Callee, CondKind, Function, Operand, Place, Proj, StmtKind, Terminator};
 use crate::model::LockModel;
 use crate::source::Span;
@@ -108,4 +110,46 @@ fn calls_before<'f>(
 /// `X->vma` for the vm_fault expression `X`.
 pub fn vma_of(vmf: &Place, model: &LockModel) -> Place {
     vmf.arrow(&model.fault.vma_field)
+}
+
+/// The diagnostic of a `manual_fault_lock_*` lint: the whole `if`
+/// statement, replaced by a call to `helper(vmf)`; machine-applicable when
+/// `exact` (the calls named the fault's own VMA and mm).
+pub struct HelperSuggestion<'a> {
+    pub lint: &'static str,
+    pub helper: &'a str,
+    pub message: &'a str,
+    pub note: String,
+    pub exact: bool,
+}
+
+impl HelperSuggestion<'_> {
+    pub fn diagnostic(
+        self,
+        cx: &LintCx,
+        file: usize,
+        f: &Function,
+        br: &FaultBranch,
+    ) -> Diagnostic {
+        let vmf = br.vmf.to_string();
+        let mut d = cx.diag(
+            self.lint,
+            file,
+            Some(&f.name),
+            br.stmt_span,
+            self.message.to_string(),
+        );
+        d.notes.push(self.note);
+        d.suggestion = Some(Suggestion {
+            message: format!("use `{}()`", self.helper),
+            span: br.stmt_span,
+            replacement: format!("{}({vmf});", self.helper),
+            applicability: if self.exact {
+                Applicability::MachineApplicable
+            } else {
+                Applicability::MaybeIncorrect
+            },
+        });
+        d
+    }
 }

@@ -2,8 +2,8 @@
 //! mmap_assert_locked(mm);` open-codes `assert_fault_locked(vmf)`.
 
 use super::context::LintCx;
-use super::fault_branch::{fault_branches, vma_of};
-use crate::diag::{Applicability, Diagnostic, Suggestion};
+use super::fault_branch::{fault_branches, vma_of, HelperSuggestion};
+use crate::diag::Diagnostic;
 use crate::ir::Operand;
 
 pub const ID: &str = "manual_fault_lock_assert";
@@ -25,28 +25,19 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
                 // mm, but that is for the author to confirm.
                 let mm = vma_of(&br.vmf, cx.model).arrow(&cx.model.fault.mm_field);
                 let exact = br.clear[0].1.first() == Some(&Operand::Place(mm));
-                let mut d = cx.diag(
-                    ID,
-                    file,
-                    Some(&f.name),
-                    br.stmt_span,
-                    "open-coded fault-lock assert".to_string(),
+                out.push(
+                    HelperSuggestion {
+                        lint: ID,
+                        helper: HELPER,
+                        message: "open-coded fault-lock assert",
+                        note: format!(
+                            "`{HELPER}({vmf})` asserts whichever lock the fault holds: the per-VMA lock when `{}` is set, mmap_lock otherwise",
+                            cx.model.fault.vma_lock_flag
+                        ),
+                        exact,
+                    }
+                    .diagnostic(cx, file, f, &br),
                 );
-                d.notes.push(format!(
-                    "`{HELPER}({vmf})` asserts whichever lock the fault holds: the per-VMA lock when `{}` is set, mmap_lock otherwise",
-                    cx.model.fault.vma_lock_flag
-                ));
-                d.suggestion = Some(Suggestion {
-                    message: format!("use `{HELPER}()`"),
-                    span: br.stmt_span,
-                    replacement: format!("{HELPER}({vmf});"),
-                    applicability: if exact {
-                        Applicability::MachineApplicable
-                    } else {
-                        Applicability::MaybeIncorrect
-                    },
-                });
-                out.push(d);
             }
         }
     }

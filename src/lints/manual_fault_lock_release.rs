@@ -3,8 +3,8 @@
 //! `release_fault_lock(vmf)`.
 
 use super::context::LintCx;
-use super::fault_branch::{fault_branches, vma_of};
-use crate::diag::{Applicability, Diagnostic, Suggestion};
+use super::fault_branch::{fault_branches, vma_of, HelperSuggestion};
+use crate::diag::Diagnostic;
 use crate::ir::Operand;
 
 pub const ID: &str = "manual_fault_lock_release";
@@ -27,27 +27,18 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
                 let mm = vma.arrow(&cx.model.fault.mm_field);
                 let exact = vargs.first() == Some(&Operand::Place(vma))
                     && margs.first() == Some(&Operand::Place(mm));
-                let mut d = cx.diag(
-                    ID,
-                    file,
-                    Some(&f.name),
-                    br.stmt_span,
-                    "open-coded fault-lock release".to_string(),
+                out.push(
+                    HelperSuggestion {
+                        lint: ID,
+                        helper: HELPER,
+                        message: "open-coded fault-lock release",
+                        note: format!(
+                            "`{HELPER}({vmf})` releases whichever lock the fault holds; the VMA must not be used after it"
+                        ),
+                        exact,
+                    }
+                    .diagnostic(cx, file, f, &br),
                 );
-                d.notes.push(format!(
-                    "`{HELPER}({vmf})` releases whichever lock the fault holds; the VMA must not be used after it"
-                ));
-                d.suggestion = Some(Suggestion {
-                    message: format!("use `{HELPER}()`"),
-                    span: br.stmt_span,
-                    replacement: format!("{HELPER}({vmf});"),
-                    applicability: if exact {
-                        Applicability::MachineApplicable
-                    } else {
-                        Applicability::MaybeIncorrect
-                    },
-                });
-                out.push(d);
             }
         }
     }
