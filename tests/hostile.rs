@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 const SCALE: u64 = if cfg!(debug_assertions) { 20 } else { 1 };
 /// No case may take longer (the run is killed and the test fails).
 const HARD_LIMIT: Duration = Duration::from_secs(10 * SCALE);
-/// What a typical (small or moderately sized) case must stay under.
-const QUICK: Duration = Duration::from_secs(SCALE);
+/// What a typical (small or moderately sized) case must stay under. They
+/// take 0.1-0.7 s in release builds; the bound leaves room for a busy CI
+/// machine (figures belong in benchmarks, this only catches blow-ups).
+const QUICK: Duration = Duration::from_secs(2 * SCALE);
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
