@@ -99,10 +99,6 @@ impl Prefilter {
     }
 }
 
-pub fn prefilter(model: &LockModel) -> Prefilter {
-    Prefilter::new(model)
-}
-
 /// Check a set of files together (interprocedural context spans all of
 /// them).
 pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Report {
@@ -113,7 +109,7 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
             .insert(name.clone(), value.clone().unwrap_or_else(|| "1".into()));
         defines.undefined.retain(|u| u != name);
     }
-    let prefilter = prefilter(model);
+    let prefilter = Prefilter::new(model);
     let lowered: Vec<Option<Result<Unit, String>>> = files
         .par_iter()
         .map(|f| {

@@ -82,7 +82,7 @@ impl FnAnalyzer<'_> {
                     } => {
                         let mut st = st;
                         let places: Vec<_> = cond_places(&cond.kind);
-                        self.check_places(&mut st, places.iter(), cond.span, None);
+                        self.check_places(&mut st, places.iter(), cond.span);
                         for (taken, s) in self.branch(&st, &cond.kind) {
                             let t = if taken { *then_bb } else { *else_bb };
                             add(&live, &mut seen, &mut merged, &mut work, t, s);
@@ -91,7 +91,7 @@ impl FnAnalyzer<'_> {
                     Terminator::Return { value, span } => {
                         let mut st = st;
                         let v = value.as_ref().map(|op| {
-                            self.check_places(&mut st, op.places(), *span, None);
+                            self.check_places(&mut st, op.places(), *span);
                             self.eval(&st, op)
                         });
                         self.check_return(&st, v.as_ref(), *span);

@@ -8,12 +8,10 @@
 
 use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
-use super::transfer::cases;
 use super::value::{ObjId, Val};
 use super::{Contexts, FnAnalyzer};
-use crate::ir::{Callee, Function, Operand, StmtKind};
+use crate::ir::{Callee, Function, StmtKind};
 use crate::model::{Api, Effect, EffectKind, LockKind, LockModel, PathExpr, Term, When};
-use crate::source::Span;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -56,52 +54,6 @@ pub struct Summary {
     pub result_bits: Vec<String>,
     /// No path of the function reaches a return.
     pub noreturn: bool,
-}
-
-impl PartialEq for Api {
-    fn eq(&self, other: &Self) -> bool {
-        self.params == other.params && self.effects == other.effects
-    }
-}
-impl Eq for Api {}
-
-impl Summary {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn apply(
-        &self,
-        a: &mut FnAnalyzer,
-        st: State,
-        name: &str,
-        vals: &[Val],
-        result: ObjId,
-        span: Span,
-        _args: &[Operand],
-        _arg_spans: &[Span],
-    ) -> Vec<State> {
-        let mut out = Vec::new();
-        let split = When::Bits(self.result_bits.clone());
-        let extra = (!self.result_bits.is_empty()).then_some(&split);
-        for case in cases(self.api.effects.iter().map(|e| &e.when).chain(extra)) {
-            let mut s = st.clone();
-            a.record_case(&mut s, result, &case);
-            for (i, e) in self.api.effects.iter().enumerate() {
-                if !case.holds(&e.when) {
-                    continue;
-                }
-                if e.kind == EffectKind::Assert {
-                    if let Some(key) = a.resolve(&s, &e.term, vals, result) {
-                        let mut chain = vec![name.to_string()];
-                        chain.extend(self.chains[i].iter().cloned());
-                        a.assert_lock(&s, key, span, chain);
-                    }
-                } else {
-                    a.effect(&mut s, e.kind, &e.term, name, vals, result, span);
-                }
-            }
-            out.push(s);
-        }
-        out
-    }
 }
 
 /// Outcome of one lock at one exit, relative to entry.
@@ -381,7 +333,7 @@ fn summarize_inner(
         }
     }
     for key in keys.into_iter().filter(|k| !handled.contains(k)) {
-        let (obj, kind) = match key {
+        let (obj, lock_kind) = match key {
             LockKey::Mmap(o) => (o, LockKind::MmapRead),
             LockKey::Vma(o) => (o, LockKind::VmaRead),
             LockKey::Hugetlb(o) => (o, LockKind::HugetlbVmaRead),
@@ -405,10 +357,10 @@ fn summarize_inner(
             let kind = match out {
                 Outcome::Unchanged => continue,
                 Outcome::Acquire { write } => {
-                    let k = if write && kind == LockKind::MmapRead {
+                    let k = if write && lock_kind == LockKind::MmapRead {
                         LockKind::MmapWrite
                     } else {
-                        kind
+                        lock_kind
                     };
                     effects.push(effect(EffectKind::Acquire, k, path.clone(), when));
                     chains.push(Vec::new());
@@ -418,7 +370,7 @@ fn summarize_inner(
                 Outcome::MayRelease => EffectKind::MayRelease,
                 Outcome::Forget => EffectKind::Forget,
             };
-            effects.push(effect(kind, kind_for(kind, key), path.clone(), when));
+            effects.push(effect(kind, lock_kind, path.clone(), when));
             chains.push(Vec::new());
         }
     }
@@ -541,14 +493,6 @@ impl Summary {
     /// No effect a caller could observe.
     pub fn is_trivial(&self) -> bool {
         self.api.effects.is_empty() && self.result_bits.is_empty() && !self.noreturn
-    }
-}
-
-fn kind_for(_e: EffectKind, key: LockKey) -> LockKind {
-    match key {
-        LockKey::Mmap(_) => LockKind::MmapRead,
-        LockKey::Vma(_) => LockKind::VmaRead,
-        LockKey::Hugetlb(_) => LockKind::HugetlbVmaRead,
     }
 }
 

@@ -82,18 +82,18 @@ impl FnAnalyzer<'_> {
         let mut st = st;
         match &s.kind {
             StmtKind::Assign { dst, src } => {
-                self.check_places(&mut st, src.places(), s.span, None);
+                self.check_places(&mut st, src.places(), s.span);
                 self.check_derefs(&mut st, dst, s.span);
                 let v = self.eval(&st, src);
                 self.assign(&mut st, dst, v);
                 vec![st]
             }
             StmtKind::Use { places } => {
-                self.check_places(&mut st, places.iter(), s.span, None);
+                self.check_places(&mut st, places.iter(), s.span);
                 vec![st]
             }
             StmtKind::Opaque { places, calls } => {
-                self.check_places(&mut st, places.iter(), s.span, None);
+                self.check_places(&mut st, places.iter(), s.span);
                 // A lock call may hide in the region: forget what we knew.
                 let hides_lock_call = calls.iter().any(|c| {
                     self.model.api(c).is_some_and(|a| !a.effects.is_empty())
@@ -186,7 +186,6 @@ impl FnAnalyzer<'_> {
         st: &mut State,
         places: impl IntoIterator<Item = &'p Place>,
         span: Span,
-        _passed_to: Option<&str>,
     ) {
         for p in places {
             self.check_derefs(st, p, span);
@@ -275,7 +274,7 @@ impl FnAnalyzer<'_> {
     ) -> Vec<State> {
         for (i, a) in args.iter().enumerate() {
             let sp = arg_spans.get(i).copied().unwrap_or(span);
-            self.check_places(&mut st, a.places(), sp, None);
+            self.check_places(&mut st, a.places(), sp);
         }
         let result = self.objs.intern(ObjKind::Fresh(loc.0, loc.1));
         self.forget_value(&mut st, result);
@@ -340,9 +339,17 @@ impl FnAnalyzer<'_> {
         }
         self.call_args = args.iter().map(|a| a.to_string()).collect();
         let out = if let Some(api) = self.model.api(name) {
-            self.apply_api(st, api, name, &arg_vals, result, span)
+            self.apply_api(st, api, None, name, &arg_vals, result, span)
         } else if let Some(summary) = self.summaries.get(self.file, name) {
-            self.apply_summary(st, summary, name, &arg_vals, result, span, args, arg_spans)
+            self.apply_api(
+                st,
+                &summary.api,
+                Some(summary),
+                name,
+                &arg_vals,
+                result,
+                span,
+            )
         } else {
             self.unknown_call(&mut st, name, &arg_vals, args, arg_spans, span);
             vec![st]
@@ -438,10 +445,15 @@ impl FnAnalyzer<'_> {
         }
     }
 
+    /// Apply a model entry, or (with `summary`) an inferred summary whose
+    /// `api` it is: split by the outcomes its effects depend on, then apply
+    /// the effects of each outcome.
+    #[allow(clippy::too_many_arguments)]
     fn apply_api(
         &mut self,
         st: State,
         api: &Api,
+        summary: Option<&Summary>,
         name: &str,
         vals: &[Val],
         result: ObjId,
@@ -452,7 +464,7 @@ impl FnAnalyzer<'_> {
         if let Some(split) = self.split_on_selector(&st, api, vals, result) {
             return split
                 .into_iter()
-                .flat_map(|s| self.apply_api(s, api, name, vals, result, span))
+                .flat_map(|s| self.apply_api(s, api, summary, name, vals, result, span))
                 .collect();
         }
         let mut out = Vec::new();
@@ -466,7 +478,12 @@ impl FnAnalyzer<'_> {
             }
             _ => &[],
         };
-        for case in cases(api.effects.iter().map(|e| &e.when)) {
+        // A summary whose results carry RETRY splits on it even where no
+        // effect depends on it.
+        let split = summary
+            .filter(|s| !s.result_bits.is_empty())
+            .map(|s| When::Bits(s.result_bits.clone()));
+        for case in cases(api.effects.iter().map(|e| &e.when).chain(split.as_ref())) {
             if case.bits.iter().any(|(b, v)| *v && impossible.contains(b)) {
                 continue;
             }
@@ -478,8 +495,23 @@ impl FnAnalyzer<'_> {
                     b.known.insert(x, false);
                 }
             }
-            for e in api.effects.iter().filter(|e| case.holds(&e.when)) {
-                self.effect(&mut s, e.kind, &e.term, name, vals, result, span);
+            for (i, e) in api
+                .effects
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| case.holds(&e.when))
+            {
+                match summary {
+                    // An assert reached in a callee: report it with the chain.
+                    Some(sum) if e.kind == EffectKind::Assert => {
+                        if let Some(key) = self.resolve(&s, &e.term, vals, result) {
+                            let mut chain = vec![name.to_string()];
+                            chain.extend(sum.chains[i].iter().cloned());
+                            self.assert_lock(&s, key, span, chain);
+                        }
+                    }
+                    _ => self.effect(&mut s, e.kind, &e.term, name, vals, result, span),
+                }
             }
             out.push(s);
         }
@@ -763,20 +795,5 @@ impl FnAnalyzer<'_> {
             }
         }
         "on this path only the per-VMA lock is held; mmap_lock is not".to_string()
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn apply_summary(
-        &mut self,
-        st: State,
-        summary: &Summary,
-        name: &str,
-        vals: &[Val],
-        result: ObjId,
-        span: Span,
-        args: &[Operand],
-        arg_spans: &[Span],
-    ) -> Vec<State> {
-        summary.apply(self, st, name, vals, result, span, args, arg_spans)
     }
 }

@@ -165,7 +165,7 @@ fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     let model = LockModel::builtin();
     // Files that cannot matter are dropped as they are read (only their
     // path is kept), so memory follows the files worth parsing.
-    let prefilter = crate::check::prefilter(&model);
+    let prefilter = crate::check::Prefilter::new(&model);
     let read: Vec<_> = pool.install(|| {
         paths
             .par_iter()

@@ -65,7 +65,7 @@ pub struct CallbackRule {
     pub retry_contract: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Api {
     pub params: Vec<String>,
     pub effects: Vec<Effect>,
