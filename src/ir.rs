@@ -22,6 +22,10 @@ pub struct Unit {
     /// Struct initializers that register functions as callbacks, e.g.
     /// `static const struct vm_operations_struct x = { .fault = f, ... }`.
     pub registrations: Vec<Registration>,
+    /// Functions declared without a body that carry lock annotations (C
+    /// prototypes, Rust functions in `extern` blocks). They are applied at
+    /// call sites like lock-model entries.
+    pub declarations: Vec<Declaration>,
     /// Number of functions whose body contained at least one opaque region.
     /// Kept on the unit too so that parse health can be reported per file.
     pub opaque_functions: usize,
@@ -88,12 +92,29 @@ impl Function {
     }
 }
 
-/// An annotation on a function: `kind(lock_term)` with an optional return
-/// condition, e.g. `releases(fault_lock(vmf), when = "result & VM_FAULT_RETRY")`.
+/// A function declared without a body, with its lock annotations.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub name: String,
+    pub span: Span,
+    pub name_span: Span,
+    pub params: Vec<Var>,
+    pub ret: TypeRef,
+    pub annotations: Vec<Annotation>,
+}
+
+/// A lock annotation on a function or declaration, in the one vocabulary
+/// both languages share: `KIND(ARGS)`, e.g. `requires(mmap_read(mm))` or
+/// `releases(fault_lock(vmf), when = "bits:VM_FAULT_RETRY")`. Front ends
+/// strip the comment or attribute syntax (`/* faultlock: ... */`,
+/// `#[faultlock::...]`, `#[cfg_attr(faultlock, faultlock::...)]`) and
+/// translate the kernel's own `__must_hold(...)`-style macros into it; they
+/// do not validate it (the model layer does, and reports malformed text).
 #[derive(Debug, Clone)]
 pub struct Annotation {
-    /// The annotation text as written, without comment or attribute syntax.
+    /// The annotation text, without comment or attribute syntax.
     pub text: String,
+    /// Where it is written (the whole comment or attribute).
     pub span: Span,
 }
 
