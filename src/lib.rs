@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod check;
 pub mod diag;
 pub mod driver;
+pub mod fingerprint;
 pub mod frontend;
 pub mod ir;
 pub mod lints;
