@@ -18,6 +18,9 @@ pub struct CheckOptions {
     pub levels: LintLevels,
     /// Extra `#define`s for `#if` evaluation, on top of the model's.
     pub defines: Vec<(String, Option<String>)>,
+    /// Names known to be undefined for `#if` evaluation (`-U`, config
+    /// `NAME = false`); applied after `defines`.
+    pub undefines: Vec<String>,
     /// Parse every file, not only those that mention the model's
     /// identifiers (for parse-health measurements).
     pub no_prefilter: bool,
@@ -108,6 +111,12 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
             .defined
             .insert(name.clone(), value.clone().unwrap_or_else(|| "1".into()));
         defines.undefined.retain(|u| u != name);
+    }
+    for name in &opts.undefines {
+        defines.defined.remove(name);
+        if !defines.undefined.contains(name) {
+            defines.undefined.push(name.clone());
+        }
     }
     let prefilter = Prefilter::new(model);
     let lowered: Vec<Option<Result<Unit, String>>> = files

@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod check;
+pub mod config;
 pub mod diag;
 pub mod driver;
 pub mod fingerprint;

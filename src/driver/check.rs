@@ -1,9 +1,9 @@
 //! `faultlock check`: walk, read, check, render.
 
 use super::{cli, plural, walk, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::check::{check, CheckOptions, Prefilter, Report};
+use crate::check::{check, Prefilter, Report};
+use crate::config::Config;
 use crate::diag::Level;
-use crate::lints::LintLevels;
 use crate::model::LockModel;
 use crate::render::{self, Files, Format};
 use crate::source::SourceFile;
@@ -41,6 +41,17 @@ pub fn read_sources(
     respect_ignore: bool,
     prefilter_with: Option<&LockModel>,
 ) -> (Vec<SourceFile>, Vec<String>) {
+    read_selected_sources(paths, respect_ignore, prefilter_with, &|_| true)
+}
+
+/// [`read_sources`] keeping only the files `select` accepts (a
+/// configuration's include/exclude globs), named ones included.
+pub fn read_selected_sources(
+    paths: &[PathBuf],
+    respect_ignore: bool,
+    prefilter_with: Option<&LockModel>,
+    select: &(dyn Fn(&Path) -> bool + Sync),
+) -> (Vec<SourceFile>, Vec<String>) {
     let (paths, walk_errors) = if paths.is_empty() {
         let (p, e) = walk::collect(&[".".into()], respect_ignore);
         let strip = |p: PathBuf| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p);
@@ -48,6 +59,7 @@ pub fn read_sources(
     } else {
         walk::collect(paths, respect_ignore)
     };
+    let paths: Vec<PathBuf> = paths.into_iter().filter(|p| select(p)).collect();
     let mut errors: Vec<String> = walk_errors
         .into_iter()
         .map(|(p, reason)| format!("cannot read {p}: {reason}"))
@@ -88,14 +100,33 @@ fn use_color(c: ColorArg) -> bool {
 
 pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     let start = Instant::now();
-    let mut levels = LintLevels::default();
-    levels.deny_warnings = args.deny_warnings;
+    let config = match Config::resolve(
+        args.config.as_deref(),
+        args.paths.first().map(PathBuf::as_path),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let (model, mut opts) = match config.apply() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    opts.levels.deny_warnings |= args.deny_warnings;
     for (level, id) in levels_in_order {
-        if let Err(e) = levels.set(id, *level) {
+        if let Err(e) = opts.levels.set(id, *level) {
             eprintln!("error: {e}");
             return EXIT_ERROR;
         }
     }
+    opts.defines
+        .extend(args.defines.iter().map(|d| cli::parse_define(d)));
+    opts.no_prefilter = args.no_prefilter;
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -106,12 +137,12 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let model = LockModel::builtin();
     let (files, read_errors) = pool.install(|| {
-        read_sources(
+        read_selected_sources(
             &args.paths,
             !args.no_ignore,
             (!args.no_prefilter).then_some(&model),
+            &|p| config.selects(p),
         )
     });
     let mut status = EXIT_OK;
@@ -119,11 +150,6 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         eprintln!("error: {e}");
         status = EXIT_ERROR;
     }
-    let opts = CheckOptions {
-        levels,
-        defines: args.defines.iter().map(|d| cli::parse_define(d)).collect(),
-        no_prefilter: args.no_prefilter,
-    };
     let report = if files.is_empty() {
         Report::default()
     } else {

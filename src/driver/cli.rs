@@ -93,6 +93,17 @@ pub struct CheckArgs {
     /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
     #[arg(long = "define", value_name = "NAME[=VAL]")]
     pub defines: Vec<String>,
+    /// Configuration file [default: faultlock.toml found in the first
+    /// PATH's directory or above, up to a `.git` directory].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only findings not recorded in this baseline file.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Record every current finding in FILE and exit 0 (2 if it cannot be
+    /// written).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 /// `NAME[=VAL]` → `(NAME, VAL)`.

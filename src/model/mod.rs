@@ -11,7 +11,8 @@ use crate::frontend::Defines;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
-const BUILTIN: &[(&str, &str)] = &[(
+/// The embedded model files, in load order (`(name, text)` pairs).
+pub const BUILTIN: &[(&str, &str)] = &[(
     "linux-mm.toml",
     include_str!("../../lints/models/linux-mm.toml"),
 )];
