@@ -8,6 +8,7 @@ use crate::ir::Unit;
 use crate::lints::{self, LintCx, LintLevels};
 use crate::model::LockModel;
 use crate::source::SourceFile;
+use crate::suppress;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -192,13 +193,14 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
         findings: &findings,
         model,
     };
-    let mut diagnostics: Vec<Diagnostic> = lints::run_all(&cx)
-        .into_iter()
-        .filter_map(|mut d| {
-            d.level = opts.levels.level(d.lint);
-            (d.level != Level::Allow).then_some(d)
-        })
-        .collect();
+    let mut diagnostics: Vec<Diagnostic> =
+        suppress::apply(files, &units, &parsed, lints::run_all(&cx))
+            .into_iter()
+            .filter_map(|mut d| {
+                d.level = opts.levels.level(d.lint);
+                (d.level != Level::Allow).then_some(d)
+            })
+            .collect();
     diagnostics.sort_by(|a, b| {
         (&a.file, a.span.start, a.lint, &a.message, a.span.end).cmp(&(
             &b.file,

@@ -13,3 +13,4 @@ pub mod lints;
 pub mod model;
 pub mod render;
 pub mod source;
+pub mod suppress;

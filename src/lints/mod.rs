@@ -10,6 +10,7 @@ mod manual_fault_lock_release;
 mod mmap_assert_under_vma_lock;
 mod retry_with_lock_held;
 mod stale_vma_after_relock;
+pub(crate) mod unused_suppression;
 mod vma_use_after_unlock;
 
 pub use context::LintCx;
@@ -85,6 +86,11 @@ pub static LINTS: &[LintInfo] = &[
         "manual_fault_lock_release",
         Level::Warning,
         "an open-coded fault-lock release; use release_fault_lock(vmf)"
+    ),
+    lint!(
+        "unused_suppression",
+        Level::Warning,
+        "a `faultlock: allow(...)` comment that suppresses nothing or names an unknown lint"
     ),
 ];
 
