@@ -160,6 +160,7 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Gcc => Format::Gcc,
+        FormatArg::Sarif => Format::Sarif,
     };
     let nfiles = files.len();
     let lookup = Files::new(files);

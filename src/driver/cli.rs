@@ -40,6 +40,8 @@ pub enum FormatArg {
     Human,
     Json,
     Gcc,
+    /// SARIF 2.1.0 (one JSON document), e.g. for GitHub code scanning.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@
 pub mod gcc;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
@@ -17,6 +18,8 @@ pub enum Format {
     Human,
     Json,
     Gcc,
+    /// SARIF 2.1.0, paths relative to the working directory.
+    Sarif,
 }
 
 /// The files a set of diagnostics points into, looked up by display path.
@@ -93,6 +96,10 @@ pub fn render(
         Format::Human => human::render(out, diags, files, color),
         Format::Json => json::render(out, diags, files),
         Format::Gcc => gcc::render(out, diags, files),
+        Format::Sarif => {
+            let cwd = std::env::current_dir().ok();
+            sarif::render(out, diags, files, cwd.as_deref())
+        }
     }
 }
 
