@@ -2,6 +2,7 @@
 //! handling code. See ARCHITECTURE.md for the pipeline and the code map.
 
 pub mod analysis;
+pub mod baseline;
 pub mod check;
 pub mod config;
 pub mod diag;

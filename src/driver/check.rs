@@ -1,6 +1,7 @@
 //! `faultlock check`: walk, read, check, render.
 
 use super::{cli, plural, walk, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::baseline::Baseline;
 use crate::check::{check, Prefilter, Report};
 use crate::config::Config;
 use crate::diag::Level;
@@ -127,6 +128,13 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     opts.defines
         .extend(args.defines.iter().map(|d| cli::parse_define(d)));
     opts.no_prefilter = args.no_prefilter;
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -150,7 +158,7 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         eprintln!("error: {e}");
         status = EXIT_ERROR;
     }
-    let report = if files.is_empty() {
+    let mut report = if files.is_empty() {
         Report::default()
     } else {
         pool.install(|| check(&files, &model, &opts))
@@ -164,6 +172,40 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     };
     let nfiles = files.len();
     let lookup = Files::new(files);
+    if let Some(path) = &args.write_baseline {
+        let b = Baseline::from_diagnostics(&report.diagnostics, &lookup);
+        match std::fs::write(path, b.to_json()) {
+            Ok(()) => eprintln!(
+                "faultlock: wrote {} to {}",
+                plural(b.findings.len(), "finding"),
+                path.display()
+            ),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                status = EXIT_ERROR;
+            }
+        }
+    }
+    if let (Some(b), Some(path)) = (&baseline, &args.baseline) {
+        let f = b.filter(std::mem::take(&mut report.diagnostics), &lookup);
+        report.diagnostics = f.new;
+        eprintln!(
+            "faultlock: {} in the baseline {} not shown",
+            plural(f.matched, "finding"),
+            path.display()
+        );
+        for e in &f.fixed {
+            report.notes.push(format!(
+                "{}: fixed since the baseline: [{}] {}{}",
+                e.file,
+                e.lint,
+                e.function
+                    .as_ref()
+                    .map_or(String::new(), |f| format!("in `{f}`: ")),
+                e.message
+            ));
+        }
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = render::render(
         &mut out,
@@ -201,7 +243,7 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         plural(report.count(Level::Warning), "warning"),
         start.elapsed().as_secs_f64()
     );
-    if status == EXIT_OK && errors > 0 {
+    if status == EXIT_OK && errors > 0 && args.write_baseline.is_none() {
         status = EXIT_FINDINGS;
     }
     status
