@@ -24,15 +24,33 @@ fn fixtures_against_their_own_baseline_are_clean() {
     let d = tempfile::tempdir().unwrap();
     let b = d.path().join("baseline.json");
     let b = b.to_str().unwrap();
-    let o = faultlock(root, &["check", "--format", "gcc", "--write-baseline", b, "fixtures"]);
-    assert_eq!(o.status.code(), Some(0), "writing a baseline exits 0: {}", stderr(&o));
+    let o = faultlock(
+        root,
+        &[
+            "check",
+            "--format",
+            "gcc",
+            "--write-baseline",
+            b,
+            "fixtures",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "writing a baseline exits 0: {}",
+        stderr(&o)
+    );
     let n = gcc_findings(&stdout(&o)).len();
     assert!(n > 50);
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(b).unwrap()).unwrap();
     assert_eq!(v["version"], 1);
     assert_eq!(v["findings"].as_array().unwrap().len(), n);
 
-    let o = faultlock(root, &["check", "--format", "gcc", "--baseline", b, "fixtures"]);
+    let o = faultlock(
+        root,
+        &["check", "--format", "gcc", "--baseline", b, "fixtures"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
     assert!(
@@ -53,12 +71,18 @@ fn only_new_findings_are_reported() {
         format!("#include <linux/mm.h>\n\n/* moved down */\n{UAF}"),
     )
     .unwrap();
-    let o = faultlock(d.path(), &["check", "--format", "gcc", "--baseline", "b.json", "a.c"]);
+    let o = faultlock(
+        d.path(),
+        &["check", "--format", "gcc", "--baseline", "b.json", "a.c"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(stdout(&o), "");
     // A new bug is reported, and only it.
     std::fs::write(d.path().join("a.c"), format!("{UAF}{NEW_BUG}")).unwrap();
-    let o = faultlock(d.path(), &["check", "--format", "json", "--baseline", "b.json", "a.c"]);
+    let o = faultlock(
+        d.path(),
+        &["check", "--format", "json", "--baseline", "b.json", "a.c"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = stdout(&o)
         .lines()
@@ -71,7 +95,10 @@ fn only_new_findings_are_reported() {
 #[test]
 fn fixed_findings_are_noted_and_bad_baselines_rejected() {
     let d = tree(&[("a.c", UAF), ("b.c", UAF)]);
-    let o = faultlock(d.path(), &["check", "--write-baseline", "b.json", "a.c", "b.c"]);
+    let o = faultlock(
+        d.path(),
+        &["check", "--write-baseline", "b.json", "a.c", "b.c"],
+    );
     assert_eq!(o.status.code(), Some(0));
     std::fs::write(d.path().join("a.c"), "int x;\n").unwrap();
     let o = faultlock(d.path(), &["check", "--baseline", "b.json", "a.c"]);
@@ -81,7 +108,10 @@ fn fixed_findings_are_noted_and_bad_baselines_rejected() {
         err.contains("note: a.c: fixed since the baseline: [vma_use_after_unlock] in `g`:"),
         "{err}"
     );
-    assert!(!err.contains("b.c"), "unchecked files are not 'fixed': {err}");
+    assert!(
+        !err.contains("b.c"),
+        "unchecked files are not 'fixed': {err}"
+    );
 
     std::fs::write(d.path().join("bad.json"), "{\"version\": 1}\n").unwrap();
     let o = faultlock(d.path(), &["check", "--baseline", "bad.json", "a.c"]);

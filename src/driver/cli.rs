@@ -25,6 +25,27 @@ pub enum Command {
         /// Lint id, e.g. vma_use_after_unlock.
         lint: String,
     },
+    /// The kernel build's $(CHECK) hook, like sparse: `make C=2
+    /// CHECK='faultlock kbuild'`. Takes a compiler command line (honours
+    /// -D, -U, -include; ignores other flags), prints gcc-style findings to
+    /// stderr, exits 0 unless --fail-on-error.
+    Kbuild {
+        /// Configuration file [default: faultlock.toml found from the
+        /// source file upward].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Exit 1 on error-level findings (stops the kernel build).
+        #[arg(long)]
+        fail_on_error: bool,
+        /// $(CHECKFLAGS) $(c_flags) file.c
+        #[arg(
+            value_name = "COMPILER_ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            required = true
+        )]
+        args: Vec<String>,
+    },
     /// Print the IR of every function of a file (debug aid).
     #[command(name = "dump-ir", hide = true)]
     DumpIr {

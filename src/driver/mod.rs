@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod kbuild;
 pub mod walk;
 
 use crate::diag::Level;
@@ -57,6 +58,11 @@ where
             }
         },
         Command::DumpIr { file, defines } => dump_ir(&file, &defines),
+        Command::Kbuild {
+            config,
+            fail_on_error,
+            args,
+        } => kbuild::run_kbuild(config.as_deref(), fail_on_error, &args),
     }
 }
 
