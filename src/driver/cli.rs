@@ -25,6 +25,9 @@ pub enum Command {
         /// Lint id, e.g. vma_use_after_unlock.
         lint: String,
     },
+    /// Report what a patch (diff, format-patch mail or mbox, or a reply
+    /// quoting a patch) introduces and fixes.
+    Review(ReviewArgs),
     /// Print the IR of every function of a file (debug aid).
     #[command(name = "dump-ir", hide = true)]
     DumpIr {
@@ -49,7 +52,7 @@ pub enum ColorArg {
     Never,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Files or directories to check [default: .].
     #[arg(value_name = "PATH")]
@@ -90,6 +93,62 @@ pub struct CheckArgs {
     /// Worker threads (default: one per CPU). Output does not depend on it.
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,
+    /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
+    #[arg(long = "define", value_name = "NAME[=VAL]")]
+    pub defines: Vec<String>,
+    /// Apply machine-applicable suggestions to the files in place.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: also rewrite files with uncommitted changes or outside
+    /// a git work tree.
+    #[arg(long, requires = "fix")]
+    pub allow_dirty: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormatArg {
+    Human,
+    Json,
+    Gcc,
+    /// A plain-text reply e-mail, ready to send.
+    Reply,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The patch: a diff, a `git format-patch` file or mbox, or a reply
+    /// quoting a patch; `-` or nothing reads standard input.
+    #[arg(value_name = "PATCH|-")]
+    pub patch: Option<PathBuf>,
+    /// The tree the patch applies to [default: the current git work tree,
+    /// when the patch applies to it; otherwise the hunks alone are checked].
+    #[arg(long, value_name = "DIR")]
+    pub tree: Option<PathBuf>,
+    /// Output format (written to stdout).
+    #[arg(long, value_enum, default_value_t = ReviewFormatArg::Human)]
+    pub format: ReviewFormatArg,
+    /// Print a follow-up diff applying the machine-applicable suggestions
+    /// to the post-image instead of the findings.
+    #[arg(long)]
+    pub suggest: bool,
+    /// Colour human output: auto colours only when stdout is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// Set a lint to error (repeatable; -D/-W/-A apply in command-line order).
+    #[arg(short = 'D', long = "deny", value_name = "LINT", action = clap::ArgAction::Append)]
+    pub deny: Vec<String>,
+    /// Set a lint to warning.
+    #[arg(short = 'W', long = "warn", value_name = "LINT", action = clap::ArgAction::Append)]
+    pub warn: Vec<String>,
+    /// Turn a lint off.
+    #[arg(short = 'A', long = "allow", value_name = "LINT", action = clap::ArgAction::Append)]
+    pub allow: Vec<String>,
+    /// Treat every warning as an error.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Do not respect .gitignore/.ignore files when reading the tree.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
     #[arg(long = "define", value_name = "NAME[=VAL]")]
     pub defines: Vec<String>,

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod review;
 pub mod walk;
 
 use crate::diag::Level;
@@ -41,6 +42,12 @@ where
         Command::Check(args) => {
             let sub = matches.subcommand_matches("check").expect("check matches");
             check::run_check(&args, &ordered_levels(sub))
+        }
+        Command::Review(args) => {
+            let sub = matches
+                .subcommand_matches("review")
+                .expect("review matches");
+            review::run_review(&args, &ordered_levels(sub))
         }
         Command::Lints => print_lints(),
         Command::Explain { lint } => match lints::find(&lint) {

@@ -5,6 +5,7 @@
 pub mod gcc;
 pub mod human;
 pub mod json;
+pub mod reply;
 
 use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
