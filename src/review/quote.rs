@@ -45,7 +45,7 @@ pub fn dequote(body: &str) -> Option<String> {
     let mut out = String::new();
     let at = |i: usize| lines.get(i).is_some_and(|(d, _)| *d == depth);
     for (i, (d, t)) in lines.iter().enumerate() {
-        let wrapped_tail = i > 0 && at(i - 1) && at(i + 1) && !t.trim().is_empty();
+        let wrapped_tail = *d != depth && i > 0 && at(i - 1) && at(i + 1) && !t.trim().is_empty();
         if wrapped_tail {
             out.pop();
             out.push(' ');
