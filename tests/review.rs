@@ -63,6 +63,34 @@ fn git(args: &[&str], cwd: &Path) {
     assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
 }
 
+/// `faultlock review PATCH --tree fixtures/patches/tree --format FORMAT`.
+fn review_on_tree(patch: &str, format: &str) -> Output {
+    let p = patches().join(patch);
+    let t = tree();
+    faultlock(
+        &[
+            "review",
+            p.to_str().unwrap(),
+            "--tree",
+            t.to_str().unwrap(),
+            "--format",
+            format,
+        ],
+        &patches(),
+        None,
+    )
+}
+
+/// The same with the patch on standard input.
+fn review_stdin_on_tree(input: &[u8], format: &str) -> Output {
+    let t = tree();
+    faultlock(
+        &["review", "--tree", t.to_str().unwrap(), "--format", format],
+        &patches(),
+        Some(input),
+    )
+}
+
 /// (lint, level, file, line) of each JSON line.
 fn findings(out: &Output) -> Vec<(String, String, String, u64)> {
     text(&out.stdout)
@@ -109,22 +137,9 @@ fn tree_copy() -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn three_forms_give_the_same_findings_with_a_tree() {
-    let tree = tree();
     let mut all = Vec::new();
     for form in FORMS {
-        let p = patches().join(form);
-        let out = faultlock(
-            &[
-                "review",
-                p.to_str().unwrap(),
-                "--tree",
-                tree.to_str().unwrap(),
-                "--format",
-                "json",
-            ],
-            &patches(),
-            None,
-        );
+        let out = review_on_tree(form, "json");
         assert_eq!(out.status.code(), Some(0), "{form}: {}", text(&out.stderr));
         assert!(
             !text(&out.stderr).contains("fragment"),
@@ -185,19 +200,7 @@ fn standard_input_and_the_current_git_tree_are_the_defaults() {
 
 #[test]
 fn reply_reads_like_a_reviewers() {
-    let p = patches().join("uffd_vma_lock.mbox");
-    let out = faultlock(
-        &[
-            "review",
-            p.to_str().unwrap(),
-            "--tree",
-            tree().to_str().unwrap(),
-            "--format",
-            "reply",
-        ],
-        &patches(),
-        None,
-    );
+    let out = review_on_tree("uffd_vma_lock.mbox", "reply");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let r = text(&out.stdout);
     let (headers, body) = r.split_once("\n\n").expect("headers, blank line, body");
@@ -251,19 +254,7 @@ fn reply_reads_like_a_reviewers() {
 
 #[test]
 fn reply_to_a_reply_keeps_the_thread() {
-    let p = patches().join("uffd_vma_lock_reply.eml");
-    let out = faultlock(
-        &[
-            "review",
-            p.to_str().unwrap(),
-            "--tree",
-            tree().to_str().unwrap(),
-            "--format",
-            "reply",
-        ],
-        &patches(),
-        None,
-    );
+    let out = review_on_tree("uffd_vma_lock_reply.eml", "reply");
     let r = text(&out.stdout);
     assert!(
         r.starts_with("Subject: Re: [PATCH] userfaultfd: handle faults under the per-VMA lock\n"),
@@ -282,19 +273,7 @@ fn reply_to_a_reply_keeps_the_thread() {
 
 #[test]
 fn introduced_error_and_its_revert() {
-    let p = patches().join("use_after_release.patch");
-    let out = faultlock(
-        &[
-            "review",
-            p.to_str().unwrap(),
-            "--tree",
-            tree().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &patches(),
-        None,
-    );
+    let out = review_on_tree("use_after_release.patch", "json");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(
         findings(&out),
@@ -309,6 +288,7 @@ fn introduced_error_and_its_revert() {
 
     // The revert, against the tree with the bug.
     let (_dir, t) = tree_copy();
+    let p = patches().join("use_after_release.patch");
     git(&["apply", p.to_str().unwrap()], &t);
     let revert = patches().join("use_after_release_revert.patch");
     let out = faultlock(
@@ -463,18 +443,7 @@ fn a_series_in_one_mbox_gets_one_reply_per_patch() {
         "[PATCH 2/2] userfaultfd: per-VMA lock",
         "uffd_vma_lock.patch",
     );
-    let tree_arg = tree();
-    let out = faultlock(
-        &[
-            "review",
-            "--tree",
-            tree_arg.to_str().unwrap(),
-            "--format",
-            "reply",
-        ],
-        &patches(),
-        Some(mbox.as_bytes()),
-    );
+    let out = review_stdin_on_tree(mbox.as_bytes(), "reply");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let r = text(&out.stdout);
     assert_eq!(r.matches("From faultlock ").count(), 2, "{r}");
@@ -494,18 +463,7 @@ fn a_series_in_one_mbox_gets_one_reply_per_patch() {
 fn binary_diffs_are_skipped_with_a_note() {
     let diff = std::fs::read_to_string(patches().join("uffd_vma_lock.patch")).unwrap();
     let with_binary = format!("diff --git a/logo.png b/logo.png\nindex 1234567..89abcde 100644\nBinary files a/logo.png and b/logo.png differ\n{diff}");
-    let tree_arg = tree();
-    let out = faultlock(
-        &[
-            "review",
-            "--tree",
-            tree_arg.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &patches(),
-        Some(with_binary.as_bytes()),
-    );
+    let out = review_stdin_on_tree(with_binary.as_bytes(), "json");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("note: logo.png: binary diff skipped"));
     assert_eq!(findings(&out), expected());
@@ -544,18 +502,7 @@ fn a_patch_that_does_not_apply_falls_back_to_fragments() {
     let diff = std::fs::read_to_string(patches().join("uffd_vma_lock.patch"))
         .unwrap()
         .replace(" \tbool ret = true;", " \tbool changed_in_tree = true;");
-    let tree_arg = tree();
-    let out = faultlock(
-        &[
-            "review",
-            "--tree",
-            tree_arg.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &patches(),
-        Some(diff.as_bytes()),
-    );
+    let out = review_stdin_on_tree(diff.as_bytes(), "json");
     assert_eq!(out.status.code(), Some(0));
     let err = text(&out.stderr);
     assert!(

@@ -89,7 +89,7 @@ pub(crate) fn use_color(c: ColorArg) -> bool {
 pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     let start = Instant::now();
     let mut levels = LintLevels::default();
-    levels.deny_warnings = args.deny_warnings;
+    levels.deny_warnings = args.levels.deny_warnings;
     for (level, id) in levels_in_order {
         if let Err(e) = levels.set(id, *level) {
             eprintln!("error: {e}");

@@ -52,17 +52,9 @@ pub enum ColorArg {
     Never,
 }
 
+/// Lint levels, shared by `check` and `review`.
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
-    /// Files or directories to check [default: .].
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Output format (written to stdout).
-    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
-    pub format: FormatArg,
-    /// Colour human output: auto colours only when stdout is a terminal.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
+pub struct LevelArgs {
     /// Set a lint to error (repeatable; -D/-W/-A apply in command-line order).
     #[arg(short = 'D', long = "deny", value_name = "LINT", action = clap::ArgAction::Append)]
     pub deny: Vec<String>,
@@ -75,6 +67,21 @@ pub struct CheckArgs {
     /// Treat every warning as an error.
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check [default: .].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format (written to stdout).
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Colour human output: auto colours only when stdout is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub levels: LevelArgs,
 
     /// Do not respect .gitignore/.ignore files when walking directories.
     #[arg(long)]
@@ -134,18 +141,8 @@ pub struct ReviewArgs {
     /// Colour human output: auto colours only when stdout is a terminal.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
-    /// Set a lint to error (repeatable; -D/-W/-A apply in command-line order).
-    #[arg(short = 'D', long = "deny", value_name = "LINT", action = clap::ArgAction::Append)]
-    pub deny: Vec<String>,
-    /// Set a lint to warning.
-    #[arg(short = 'W', long = "warn", value_name = "LINT", action = clap::ArgAction::Append)]
-    pub warn: Vec<String>,
-    /// Turn a lint off.
-    #[arg(short = 'A', long = "allow", value_name = "LINT", action = clap::ArgAction::Append)]
-    pub allow: Vec<String>,
-    /// Treat every warning as an error.
-    #[arg(long)]
-    pub deny_warnings: bool,
+    #[command(flatten)]
+    pub levels: LevelArgs,
     /// Do not respect .gitignore/.ignore files when reading the tree.
     #[arg(long)]
     pub no_ignore: bool,

@@ -435,7 +435,7 @@ impl Outcome<'_> {
 
 fn levels_of(args: &ReviewArgs, in_order: &[(Level, String)]) -> Result<LintLevels, String> {
     let mut levels = LintLevels::default();
-    levels.deny_warnings = args.deny_warnings;
+    levels.deny_warnings = args.levels.deny_warnings;
     for (level, id) in in_order {
         levels.set(id, *level)?;
     }
