@@ -460,6 +460,57 @@ fn a_series_in_one_mbox_gets_one_reply_per_patch() {
 }
 
 #[test]
+fn renamed_new_and_deleted_files() {
+    let bug = std::fs::read_to_string(patches().join("use_after_release.patch")).unwrap();
+    let hunks = &bug[bug.find("@@").unwrap()..];
+    // Renamed and changed: the use is introduced, under the new name.
+    let renamed = format!("diff --git a/mm/vma_pages.c b/mm/pages.c\nsimilarity index 90%\nrename from mm/vma_pages.c\nrename to mm/pages.c\n--- a/mm/vma_pages.c\n+++ b/mm/pages.c\n{hunks}");
+    let out = review_stdin_on_tree(renamed.as_bytes(), "gcc");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("mm/pages.c:16:18: error: "));
+    // A pure rename of a file with findings introduces and fixes nothing.
+    let (_dir, t) = tree_copy();
+    git(
+        &[
+            "apply",
+            patches().join("use_after_release.patch").to_str().unwrap(),
+        ],
+        &t,
+    );
+    let pure = "diff --git a/mm/vma_pages.c b/mm/pages.c\nsimilarity index 100%\nrename from mm/vma_pages.c\nrename to mm/pages.c\n";
+    let tree_arg = t.to_str().unwrap();
+    let out = faultlock(
+        &["review", "-", "--tree", tree_arg],
+        &t,
+        Some(pure.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 introduced (0 errors, 0 warnings), 0 fixed"));
+    // Deleting it fixes the finding; adding it back as a new file introduces it.
+    let deleted = faultlock(&["review", "-", "--tree", tree_arg, "--format", "gcc"], &t, Some(b"diff --git a/mm/vma_pages.c b/mm/vma_pages.c\ndeleted file mode 100644\n--- a/mm/vma_pages.c\n+++ /dev/null\n@@ -1,18 +0,0 @@\n"));
+    assert_eq!(deleted.status.code(), Some(0), "{}", text(&deleted.stderr));
+    let buggy = std::fs::read_to_string(t.join("mm/vma_pages.c")).unwrap();
+    let removal: String = buggy.lines().map(|l| format!("-{l}\n")).collect();
+    let delete = format!("diff --git a/mm/vma_pages.c b/mm/vma_pages.c\ndeleted file mode 100644\n--- a/mm/vma_pages.c\n+++ /dev/null\n@@ -1,{n} +0,0 @@\n{removal}", n = buggy.lines().count());
+    let out = faultlock(
+        &["review", "-", "--tree", tree_arg, "--format", "gcc"],
+        &t,
+        Some(delete.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("mm/vma_pages.c:16:18: note: fixed by this patch"));
+    let addition: String = buggy.lines().map(|l| format!("+{l}\n")).collect();
+    let add = format!("diff --git a/mm/new.c b/mm/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/mm/new.c\n@@ -0,0 +1,{n} @@\n{addition}", n = buggy.lines().count());
+    let out = faultlock(
+        &["review", "-", "--tree", tree_arg, "--format", "gcc"],
+        &t,
+        Some(add.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("mm/new.c:16:18: error: "));
+}
+
+#[test]
 fn binary_diffs_are_skipped_with_a_note() {
     let diff = std::fs::read_to_string(patches().join("uffd_vma_lock.patch")).unwrap();
     let with_binary = format!("diff --git a/logo.png b/logo.png\nindex 1234567..89abcde 100644\nBinary files a/logo.png and b/logo.png differ\n{diff}");

@@ -158,6 +158,9 @@ pub enum Side {
     New,
 }
 
+/// Hunks are not placed past this line (real files are far shorter).
+const MAX_FRAGMENT_LINE: usize = 1 << 20;
+
 fn braces(s: &str) -> isize {
     s.bytes()
         .map(|b| match b {
@@ -186,11 +189,12 @@ pub fn fragment(fp: &FilePatch, side: Side) -> Image {
                     Kind::Del
                 }
         };
+        // A hostile header must not make us fill gigabytes of blank lines.
         let start = match side {
             Side::New => h.new_start,
             Side::Old => h.old_start,
         }
-        .max(1);
+        .clamp(1, MAX_FRAGMENT_LINE);
         let same_fn = !h.section.is_empty() && prev_section == Some(h.section.as_str());
         if !same_fn && open > 0 && out.src.len() + 1 < start {
             out.push(&"}".repeat(open as usize), LineSrc::Filler);
@@ -270,6 +274,8 @@ mod tests {
         assert_eq!(lines[10], "\ty = 2;");
         assert_eq!(lines[12], "}");
         let old = fragment(&parse(patch)[0], Side::Old);
+        let huge = "--- a/f.c\n+++ b/f.c\n@@ -1 +18446744073709551615 @@\n+x\n";
+        assert!(fragment(&parse(huge)[0], Side::New).src.len() <= MAX_FRAGMENT_LINE);
         assert_eq!(old.text.lines().nth(10), Some("\treturn x;"));
     }
 }
