@@ -121,6 +121,11 @@ fn collect_fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
         .collect();
     entries.sort();
     for path in entries {
+        // `fixtures/patches/` holds inputs of `faultlock review` (patches
+        // and the small trees they apply to), tested by tests/review.rs.
+        if path.is_dir() && path == fixtures_root().join("patches") {
+            continue;
+        }
         if path.is_dir() {
             collect_fixtures(&path, out);
         } else if path

@@ -88,7 +88,7 @@ pub fn read_selected_sources(
     (files, errors)
 }
 
-fn use_color(c: ColorArg) -> bool {
+pub(crate) fn use_color(c: ColorArg) -> bool {
     match c {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -118,7 +118,7 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
             return EXIT_ERROR;
         }
     };
-    opts.levels.deny_warnings |= args.deny_warnings;
+    opts.levels.deny_warnings |= args.levels.deny_warnings;
     for (level, id) in levels_in_order {
         if let Err(e) = opts.levels.set(id, *level) {
             eprintln!("error: {e}");
@@ -164,6 +164,28 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         pool.install(|| check(&files, &model, &opts))
     };
 
+    if args.fix && status == EXIT_OK && report.internal_errors.is_empty() {
+        match crate::fix::fix_in_place(&files, &report.diagnostics, args.allow_dirty) {
+            Ok((n, written)) => {
+                eprintln!(
+                    "faultlock: applied {} in {}",
+                    plural(n, "suggestion"),
+                    plural(written, "file")
+                );
+                // What is left is what the fixed files give now.
+                let again = CheckArgs {
+                    fix: false,
+                    allow_dirty: false,
+                    ..args.clone()
+                };
+                return run_check(&again, levels_in_order);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_ERROR;
+            }
+        }
+    }
     let format = match args.format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,

@@ -46,6 +46,9 @@ pub enum Command {
         )]
         args: Vec<String>,
     },
+    /// Report what a patch (diff, format-patch mail or mbox, or a reply
+    /// quoting a patch) introduces and fixes.
+    Review(ReviewArgs),
     /// Print the IR of every function of a file (debug aid).
     #[command(name = "dump-ir", hide = true)]
     DumpIr {
@@ -72,17 +75,9 @@ pub enum ColorArg {
     Never,
 }
 
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// Files or directories to check [default: .].
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Output format (written to stdout).
-    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
-    pub format: FormatArg,
-    /// Colour human output: auto colours only when stdout is a terminal.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
+/// Lint levels, shared by `check` and `review`.
+#[derive(Debug, Clone, Args)]
+pub struct LevelArgs {
     /// Set a lint to error (repeatable; -D/-W/-A apply in command-line order).
     #[arg(short = 'D', long = "deny", value_name = "LINT", action = clap::ArgAction::Append)]
     pub deny: Vec<String>,
@@ -95,6 +90,21 @@ pub struct CheckArgs {
     /// Treat every warning as an error.
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check [default: .].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format (written to stdout).
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Colour human output: auto colours only when stdout is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub levels: LevelArgs,
 
     /// Do not respect .gitignore/.ignore files when walking directories.
     #[arg(long)]
@@ -127,6 +137,52 @@ pub struct CheckArgs {
     /// written).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Apply machine-applicable suggestions to the files in place.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: also rewrite files with uncommitted changes or outside
+    /// a git work tree.
+    #[arg(long, requires = "fix")]
+    pub allow_dirty: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormatArg {
+    Human,
+    Json,
+    Gcc,
+    /// A plain-text reply e-mail, ready to send.
+    Reply,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The patch: a diff, a `git format-patch` file or mbox, or a reply
+    /// quoting a patch; `-` or nothing reads standard input.
+    #[arg(value_name = "PATCH|-")]
+    pub patch: Option<PathBuf>,
+    /// The tree the patch applies to [default: the current git work tree,
+    /// when the patch applies to it; otherwise the hunks alone are checked].
+    #[arg(long, value_name = "DIR")]
+    pub tree: Option<PathBuf>,
+    /// Output format (written to stdout).
+    #[arg(long, value_enum, default_value_t = ReviewFormatArg::Human)]
+    pub format: ReviewFormatArg,
+    /// Print a follow-up diff applying the machine-applicable suggestions
+    /// to the post-image instead of the findings.
+    #[arg(long)]
+    pub suggest: bool,
+    /// Colour human output: auto colours only when stdout is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    #[command(flatten)]
+    pub levels: LevelArgs,
+    /// Do not respect .gitignore/.ignore files when reading the tree.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
+    #[arg(long = "define", value_name = "NAME[=VAL]")]
+    pub defines: Vec<String>,
 }
 
 /// `NAME[=VAL]` → `(NAME, VAL)`.

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod cli;
 pub mod kbuild;
+pub mod review;
 pub mod walk;
 
 use crate::diag::Level;
@@ -42,6 +43,12 @@ where
         Command::Check(args) => {
             let sub = matches.subcommand_matches("check").expect("check matches");
             check::run_check(&args, &ordered_levels(sub))
+        }
+        Command::Review(args) => {
+            let sub = matches
+                .subcommand_matches("review")
+                .expect("review matches");
+            review::run_review(&args, &ordered_levels(sub))
         }
         Command::Lints => print_lints(),
         Command::Explain { lint } => match lints::find(&lint) {

@@ -5,6 +5,7 @@
 pub mod gcc;
 pub mod human;
 pub mod json;
+pub mod reply;
 pub mod sarif;
 
 use crate::diag::Diagnostic;

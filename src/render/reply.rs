@@ -1,0 +1,195 @@
+//! `faultlock review --format reply`: a plain-text reply e-mail, bottom
+//! posted, that quotes only the patch lines each finding is about and
+//! answers each in plain words.
+
+use super::Files;
+use crate::diag::{Applicability, Diagnostic, Level};
+use std::io::{self, Write};
+
+/// One finding and the patch lines it is about.
+pub struct ReplyItem<'a> {
+    pub diag: &'a Diagnostic,
+    /// The file's diff header line, quoted before the first finding of
+    /// that file.
+    pub file_header: Option<&'a str>,
+    /// Runs of consecutive patch lines (as they appear in the patch);
+    /// empty when the finding is on a line the patch does not show.
+    pub quoted: Vec<Vec<&'a str>>,
+}
+
+/// A reply to one patch mail (or to a plain diff).
+pub struct Reply<'a> {
+    /// The patch's subject, if it came by mail.
+    pub subject: Option<&'a str>,
+    /// Used when there is no subject: e.g. the first file's path.
+    pub fallback_subject: String,
+    pub message_id: Option<&'a str>,
+    pub references: &'a [String],
+    pub from: Option<&'a str>,
+    pub items: Vec<ReplyItem<'a>>,
+    /// Findings the patch fixes, with the pre-image files they point into.
+    pub fixed: Vec<&'a Diagnostic>,
+    pub files: &'a Files,
+    pub pre_files: &'a Files,
+}
+
+/// `Re: subject`, without doubling an existing `Re:`.
+pub fn reply_subject(subject: Option<&str>, fallback: &str) -> String {
+    match subject {
+        Some(s) if s.len() >= 3 && s[..3].eq_ignore_ascii_case("re:") => s.to_string(),
+        Some(s) => format!("Re: {s}"),
+        None => format!("Re: [PATCH] {fallback}"),
+    }
+}
+
+/// Paragraph text wrapped at 72 columns.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for w in text.split_whitespace() {
+        if col > 0 && col + 1 + w.len() > 72 {
+            out.push('\n');
+            col = 0;
+        } else if col > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(w);
+        col += w.len();
+    }
+    out.push('\n');
+    out
+}
+
+fn sentence(s: &str) -> String {
+    let mut c = s.chars();
+    let mut out: String = match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The plain-words answer to one finding.
+fn answer(d: &Diagnostic, files: &Files, shown: bool) -> String {
+    let (line, _) = files.line_col(&d.file, d.span.start);
+    let mut para = String::new();
+    if !shown {
+        para.push_str(&format!(
+            "In {}:{line}, a line this patch does not show: ",
+            d.file
+        ));
+    }
+    if d.level == Level::Error {
+        para.push_str("This looks like a bug: ");
+    }
+    para.push_str(&sentence(&d.message));
+    for l in d.labels.iter().filter(|l| l.file == d.file) {
+        let (ll, _) = files.line_col(&l.file, l.span.start);
+        para.push_str(&format!(
+            " {} (line {ll})",
+            sentence(&l.message).trim_end_matches('.')
+        ));
+        para.push('.');
+    }
+    for n in &d.notes {
+        para.push(' ');
+        para.push_str(&sentence(n));
+    }
+    let mut out = wrap(&para);
+    if let Some(s) = &d.suggestion {
+        out.push('\n');
+        out.push_str(match s.applicability {
+            Applicability::MachineApplicable => "Could you use the helper here instead:\n",
+            Applicability::MaybeIncorrect => {
+                "Could you use the helper here instead? Please check that it names\nthe same lock:\n"
+            }
+        });
+        out.push('\n');
+        for l in s.replacement.lines() {
+            out.push('\t');
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!(
+        "\n[faultlock {} {}, {}:{line}]\n",
+        d.level.as_str(),
+        d.lint,
+        d.file
+    ));
+    out
+}
+
+pub fn render(out: &mut dyn Write, r: &Reply) -> io::Result<()> {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "Subject: {}\n",
+        reply_subject(r.subject, &r.fallback_subject)
+    ));
+    if let Some(id) = r.message_id {
+        s.push_str(&format!("In-Reply-To: {id}\n"));
+        let mut refs: Vec<&str> = r.references.iter().map(String::as_str).collect();
+        refs.push(id);
+        s.push_str(&format!("References: {}\n", refs.join(" ")));
+    }
+    s.push_str("Content-Type: text/plain; charset=utf-8\n\n");
+    if let Some(from) = r.from {
+        s.push_str(&format!("{from} wrote:\n"));
+    }
+    if r.items.is_empty() && r.fixed.is_empty() {
+        s.push_str("\nfaultlock found nothing to report in this patch.\n");
+    }
+    for item in &r.items {
+        if let Some(h) = item.file_header {
+            s.push_str(&format!("> {h}\n"));
+        }
+        for (i, run) in item.quoted.iter().enumerate() {
+            if i > 0 {
+                s.push_str("[...]\n");
+            }
+            for l in run {
+                s.push_str(if l.is_empty() { ">" } else { "> " });
+                s.push_str(l);
+                s.push('\n');
+            }
+        }
+        s.push('\n');
+        s.push_str(&answer(item.diag, r.files, !item.quoted.is_empty()));
+        s.push('\n');
+    }
+    if !r.fixed.is_empty() {
+        s.push_str("This patch also fixes what faultlock reported before it:\n\n");
+        for d in &r.fixed {
+            let (line, _) = r.pre_files.line_col(&d.file, d.span.start);
+            s.push_str(&format!(
+                "- {}:{line} (before the patch): {} [{} {}]\n",
+                d.file,
+                d.message,
+                d.level.as_str(),
+                d.lint
+            ));
+        }
+        s.push('\n');
+    }
+    s.push_str("-- \nfaultlock review\n");
+    out.write_all(s.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_and_wrapping() {
+        assert_eq!(reply_subject(Some("[PATCH] x"), "f"), "Re: [PATCH] x");
+        assert_eq!(reply_subject(Some("RE: [PATCH] x"), "f"), "RE: [PATCH] x");
+        assert_eq!(reply_subject(None, "fs/a.c"), "Re: [PATCH] fs/a.c");
+        let w = wrap(&"word ".repeat(40));
+        assert!(w.lines().all(|l| l.len() <= 72));
+        assert_eq!(sentence("open-coded x"), "Open-coded x.");
+    }
+}
