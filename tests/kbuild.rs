@@ -1,15 +1,16 @@
 //! `faultlock kbuild`: the `$(CHECK)` hook of the kernel build, fed the
-//! command line kbuild passes for mm/memory.c (Linux 6.12, x86_64) in a
-//! small stand-in tree (our own headers and source, no kernel code).
+//! command line kbuild really passed for mm/memory.c (recorded from Linux
+//! 6.12, x86_64 defconfig, out-of-tree build `make O=out C=2
+//! CHECK=recorder mm/memory.o`), replayed in a small stand-in tree (our own
+//! headers and source, no kernel code) with the same source/object layout.
 
 mod common;
 
 use common::{faultlock, stderr, stdout, tree};
-use std::path::Path;
 
-/// `$(CHECKFLAGS) $(c_flags) mm/memory.c` as kbuild passes it to `$(CHECK)`
-/// for mm/memory.o (x86_64 defconfig, Linux 6.12), as the shell hands it
-/// over (quotes removed), whitespace-separated.
+/// `$(CHECKFLAGS) $(c_flags) $<` for mm/memory.o, one argument per line
+/// as the recorder received them, with the source tree's path replaced by
+/// `@SRCTREE@`; kbuild ran it from the object tree.
 const KBUILD_ARGS: &str = include_str!("kbuild_cmdline.txt");
 
 /// The stand-in for include/linux/kconfig.h: it pulls in autoconf.h.
@@ -62,57 +63,68 @@ static unsigned long g(struct mm_struct *mm, unsigned long a)
 }
 ";
 
+/// `linux/` (source tree) and `out/` (object tree, with autoconf.h).
 fn kernel_tree(autoconf: &str) -> tempfile::TempDir {
     tree(&[
-        ("include/linux/kconfig.h", KCONFIG_H),
-        ("include/linux/compiler-version.h", "#define __LINUX_COMPILER_VERSION_H\n"),
+        ("linux/include/linux/kconfig.h", KCONFIG_H),
         (
-            "include/linux/compiler_types.h",
+            "linux/include/linux/compiler-version.h",
+            "#define __LINUX_COMPILER_VERSION_H\n",
+        ),
+        (
+            "linux/include/linux/compiler_types.h",
             "#ifndef __LINUX_COMPILER_TYPES_H\n#define __LINUX_COMPILER_TYPES_H\n#define __user\n#endif\n",
         ),
-        ("include/generated/autoconf.h", autoconf),
-        ("mm/memory.c", MEMORY_C),
+        ("linux/mm/memory.c", MEMORY_C),
+        ("out/include/generated/autoconf.h", autoconf),
     ])
 }
 
-fn run(dir: &Path, before: &[&str], extra: &[&str]) -> std::process::Output {
+fn srctree(d: &tempfile::TempDir) -> String {
+    d.path().join("linux").to_str().unwrap().to_string()
+}
+
+/// Run the recorded command from the object tree, with `before` (our own
+/// options) first and `extra` compiler flags before the file name, as
+/// `CF=` would add them.
+fn run(d: &tempfile::TempDir, before: &[&str], extra: &[&str]) -> std::process::Output {
+    let recorded = KBUILD_ARGS.replace("@SRCTREE@", &srctree(d));
+    let recorded: Vec<&str> = recorded.lines().collect();
+    let (file, flags) = recorded.split_last().unwrap();
     let mut args = vec!["kbuild"];
     args.extend_from_slice(before);
-    let recorded: Vec<&str> = KBUILD_ARGS.split_whitespace().collect();
-    // Extra compiler flags go before the file name, as CF= would add them.
-    let (file, flags) = recorded.split_last().unwrap();
     args.extend(flags);
     args.extend_from_slice(extra);
     args.push(file);
-    faultlock(dir, &args)
+    faultlock(&d.path().join("out"), &args)
 }
 
 #[test]
 fn recorded_command_line_gives_gcc_style_lines_on_stderr() {
     let d = kernel_tree(AUTOCONF_H);
-    let o = run(d.path(), &[], &[]);
+    let o = run(&d, &[], &[]);
     assert_eq!(o.status.code(), Some(0), "findings do not stop the build");
     assert_eq!(stdout(&o), "");
     assert_eq!(
         stderr(&o),
-        "mm/memory.c:6:2: error: mmap_lock asserted on a path that runs under the per-VMA lock only [mmap_assert_under_vma_lock]\n",
+        format!("{}/mm/memory.c:6:2: error: mmap_lock asserted on a path that runs under the per-VMA lock only [mmap_assert_under_vma_lock]\n", srctree(&d)),
     );
-    let o = run(d.path(), &["--fail-on-error"], &[]);
+    let o = run(&d, &["--fail-on-error"], &[]);
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn command_line_defines_drive_if_evaluation() {
     let d = kernel_tree(AUTOCONF_H);
-    let o = run(d.path(), &[], &["-UCONFIG_PER_VMA_LOCK"]);
+    let o = run(&d, &[], &["-UCONFIG_PER_VMA_LOCK"]);
     assert_eq!(stderr(&o), "");
     // The last -D/-U of a name wins: __KERNEL__ is defined by the recorded
     // line, then undefined.
-    let o = run(d.path(), &[], &["-U", "__KERNEL__"]);
+    let o = run(&d, &[], &["-U", "__KERNEL__"]);
     let err = stderr(&o);
     assert!(err.contains("[mmap_assert_under_vma_lock]"), "{err}");
     assert!(
-        err.contains("mm/memory.c:22:6: error: VMA `vma` used after the mmap_lock protecting it was released [vma_use_after_unlock]\nmm/memory.c:21:2: note: "),
+        err.contains("/mm/memory.c:22:6: error: VMA `vma` used after the mmap_lock protecting it was released [vma_use_after_unlock]\n"),
         "{err}"
     );
 }
@@ -122,10 +134,10 @@ fn autoconf_decides_config_options() {
     // CONFIG_PER_VMA_LOCK is not set in this configuration: known
     // undefined, although faultlock's model assumes it by default.
     let d = kernel_tree("#define CONFIG_MMU 1\n");
-    let o = run(d.path(), &[], &[]);
+    let o = run(&d, &[], &[]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stderr(&o), "");
-    let o = run(d.path(), &[], &["-DCONFIG_PER_VMA_LOCK"]);
+    let o = run(&d, &[], &["-DCONFIG_PER_VMA_LOCK"]);
     assert!(
         stderr(&o).contains("[mmap_assert_under_vma_lock]"),
         "{}",
@@ -136,8 +148,8 @@ fn autoconf_decides_config_options() {
 #[test]
 fn missing_include_and_missing_file_are_errors() {
     let d = kernel_tree(AUTOCONF_H);
-    std::fs::remove_file(d.path().join("include/linux/kconfig.h")).unwrap();
-    let o = run(d.path(), &[], &[]);
+    std::fs::remove_file(d.path().join("linux/include/linux/kconfig.h")).unwrap();
+    let o = run(&d, &[], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("kconfig.h"), "{}", stderr(&o));
     let o = faultlock(d.path(), &["kbuild", "-D__KERNEL__", "-nostdinc"]);
@@ -148,8 +160,12 @@ fn missing_include_and_missing_file_are_errors() {
 #[test]
 fn config_excludes_apply() {
     let d = kernel_tree(AUTOCONF_H);
-    std::fs::write(d.path().join("faultlock.toml"), "exclude = [\"mm/**\"]\n").unwrap();
-    let o = run(d.path(), &[], &[]);
+    std::fs::write(
+        d.path().join("linux/faultlock.toml"),
+        "exclude = [\"mm/**\"]\n",
+    )
+    .unwrap();
+    let o = run(&d, &[], &[]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stderr(&o), "");
 }
