@@ -595,6 +595,14 @@ fn suggest_prints_a_diff_that_applies_to_the_post_image() {
     let s = dir.path().join("suggest.diff");
     std::fs::write(&s, &diff).unwrap();
     git(&["apply", "--check", s.to_str().unwrap()], &t);
+    // Fragments are no base for a diff.
+    let out = faultlock(
+        &["review", p.to_str().unwrap(), "--suggest"],
+        dir.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--suggest needs a tree"));
 }
 
 #[test]
