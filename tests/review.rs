@@ -181,6 +181,29 @@ fn three_forms_give_the_same_findings_from_fragments() {
 }
 
 #[test]
+fn fragments_without_hunk_sections_as_diff_u_writes_them() {
+    let diff: String = std::fs::read_to_string(patches().join("uffd_vma_lock.patch"))
+        .unwrap()
+        .lines()
+        .map(
+            |l| match l.strip_prefix("@@ ").and_then(|r| r.split_once(" @@")) {
+                Some((ranges, _)) => format!("@@ {ranges} @@\n"),
+                None => format!("{l}\n"),
+            },
+        )
+        .collect();
+    assert!(!diff.contains("@@ vm_fault_t"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = faultlock(
+        &["review", "-", "--format", "json"],
+        dir.path(),
+        Some(diff.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(findings(&out), expected());
+}
+
+#[test]
 fn standard_input_and_the_current_git_tree_are_the_defaults() {
     let (_dir, t) = tree_copy();
     git(&["init", "-q"], &t);
@@ -595,6 +618,14 @@ fn suggest_prints_a_diff_that_applies_to_the_post_image() {
     let s = dir.path().join("suggest.diff");
     std::fs::write(&s, &diff).unwrap();
     git(&["apply", "--check", s.to_str().unwrap()], &t);
+    // Fragments are no base for a diff.
+    let out = faultlock(
+        &["review", p.to_str().unwrap(), "--suggest"],
+        dir.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--suggest needs a tree"));
 }
 
 #[test]

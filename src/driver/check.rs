@@ -173,12 +173,14 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
                     plural(written, "file")
                 );
                 // What is left is what the fixed files give now.
-                let again = CheckArgs {
-                    fix: false,
-                    allow_dirty: false,
-                    ..args.clone()
-                };
-                return run_check(&again, levels_in_order);
+                if written > 0 {
+                    let again = CheckArgs {
+                        fix: false,
+                        allow_dirty: false,
+                        ..args.clone()
+                    };
+                    return run_check(&again, levels_in_order);
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");

@@ -171,15 +171,39 @@ fn braces(s: &str) -> isize {
         .sum()
 }
 
+/// The function head a fragment of hunk `hi` sits in: the header's
+/// section when it looks like one (git's; a label such as `out:` does not),
+/// else, when the hunk starts inside a body (indented, not in a comment), a made-up
+/// `faultlock_fragment_N` (plain `diff -u` has no section); else none.
+fn head_of(h: &Hunk, hi: usize, keep: impl Fn(Kind) -> bool) -> String {
+    if h.section.contains('(') {
+        return h.section.clone();
+    }
+    let first = h
+        .lines
+        .iter()
+        .find(|l| keep(l.kind) && !l.text.trim().is_empty());
+    // Indented, and not the middle of a block comment.
+    let inside = first.is_some_and(|l| {
+        let t = l.text.trim_start();
+        t.len() < l.text.len() && !t.starts_with('*')
+    });
+    if inside {
+        format!("static void faultlock_fragment_{}(void)", hi + 1)
+    } else {
+        String::new()
+    }
+}
+
 /// The lines of one side of `fp` at the positions the hunk headers give,
-/// gaps filled with empty lines. A hunk whose header names an enclosing
-/// function (and that does not show its head) gets that head on the line
-/// before it and the closing braces on the line after it, when those lines
-/// are free, so that the fragment parses as a function.
+/// gaps filled with empty lines. A hunk inside a function (see `head_of`)
+/// whose lines do not show the function's head gets it on the line before
+/// and the closing braces on the line after, when those lines are free, so
+/// that the fragment parses as a function.
 pub fn fragment(fp: &FilePatch, side: Side) -> Image {
     let mut out = Image::default();
     let mut open: isize = 0; // braces the previous region left open
-    let mut prev_section: Option<&str> = None;
+    let mut prev_section: Option<String> = None;
     for (hi, h) in fp.hunks.iter().enumerate() {
         let keep = |k: Kind| {
             k == Kind::Context
@@ -195,7 +219,8 @@ pub fn fragment(fp: &FilePatch, side: Side) -> Image {
             Side::Old => h.old_start,
         }
         .clamp(1, MAX_FRAGMENT_LINE);
-        let same_fn = !h.section.is_empty() && prev_section == Some(h.section.as_str());
+        let section = head_of(h, hi, keep);
+        let same_fn = !section.is_empty() && prev_section.as_deref() == Some(section.as_str());
         if !same_fn && open > 0 && out.src.len() + 1 < start {
             out.push(&"}".repeat(open as usize), LineSrc::Filler);
             open = 0;
@@ -203,10 +228,10 @@ pub fn fragment(fp: &FilePatch, side: Side) -> Image {
         let shows_head = h
             .lines
             .iter()
-            .any(|l| normalise(&l.text) == normalise(&h.section));
-        let head = (!same_fn && !h.section.is_empty() && !shows_head && out.src.len() + 1 < start)
+            .any(|l| normalise(&l.text) == normalise(&section));
+        let head = (!same_fn && !section.is_empty() && !shows_head && out.src.len() + 1 < start)
             .then(|| {
-                let mut head = h.section.clone();
+                let mut head = section.clone();
                 let unclosed = head
                     .matches('(')
                     .count()
@@ -226,10 +251,10 @@ pub fn fragment(fp: &FilePatch, side: Side) -> Image {
         }
         for (li, l) in h.lines.iter().enumerate().filter(|(_, l)| keep(l.kind)) {
             out.push(&l.text, LineSrc::Hunk(hi, li));
-            open += braces(&l.text);
+            // A `}` of a block opened before the fragment closes nothing.
+            open = (open + braces(&l.text)).max(0);
         }
-        open = open.max(0);
-        prev_section = Some(h.section.as_str());
+        prev_section = Some(section);
     }
     if open > 0 {
         out.push(&"}".repeat(open as usize), LineSrc::Filler);
@@ -274,6 +299,15 @@ mod tests {
         assert_eq!(lines[10], "\ty = 2;");
         assert_eq!(lines[12], "}");
         let old = fragment(&parse(patch)[0], Side::Old);
+        // No section (plain `diff -u`), inside a body: a made-up head.
+        let plain = "--- a/f.c\n+++ b/f.c\n@@ -5,2 +5,3 @@\n \tx = 1;\n+\ty = 2;\n \treturn x;\n";
+        let img = fragment(&parse(plain)[0], Side::New);
+        assert_eq!(
+            img.text.lines().nth(3),
+            Some("static void faultlock_fragment_1(void) {")
+        );
+        let label = plain.replace("@@ -5,2 +5,3 @@", "@@ -5,2 +5,3 @@ out:");
+        assert_eq!(fragment(&parse(&label)[0], Side::New).text, img.text);
         let huge = "--- a/f.c\n+++ b/f.c\n@@ -1 +18446744073709551615 @@\n+x\n";
         assert!(fragment(&parse(huge)[0], Side::New).src.len() <= MAX_FRAGMENT_LINE);
         assert_eq!(old.text.lines().nth(10), Some("\treturn x;"));
