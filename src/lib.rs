@@ -9,6 +9,7 @@ pub mod fingerprint;
 pub mod frontend;
 pub mod ir;
 pub mod lints;
+pub mod lsp;
 pub mod model;
 pub mod render;
 pub mod source;

@@ -25,6 +25,12 @@ pub enum Command {
         /// Lint id, e.g. vma_use_after_unlock.
         lint: String,
     },
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Print the IR of every function of a file (debug aid).
     #[command(name = "dump-ir", hide = true)]
     DumpIr {

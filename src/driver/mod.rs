@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod lsp;
 pub mod walk;
 
 use crate::diag::Level;
@@ -57,6 +58,7 @@ where
             }
         },
         Command::DumpIr { file, defines } => dump_ir(&file, &defines),
+        Command::Lsp { stdio: _ } => lsp::run(),
     }
 }
 
