@@ -2,9 +2,13 @@
 //! binary, `Content-Length` framing, bounded waits (a hung server fails the
 //! test and is killed, it never hangs the suite).
 
+#[path = "support/framing.rs"]
+mod framing;
+
+use framing::{frame, read_message};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -79,8 +83,7 @@ impl Server {
     }
 
     fn send(&mut self, v: Value) {
-        let body = v.to_string();
-        self.write_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+        self.write_raw(&frame(&v));
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -176,26 +179,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn read_message(r: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length: ") {
-            length = v.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    r.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
 }
 
 const URI: &str = "file:///nonexistent-faultlock-test/demo.c";

@@ -37,10 +37,7 @@ impl Fix {
 pub type Locate<'a> = dyn Fn(&str, Span) -> Option<(Uri, Range)> + 'a;
 
 /// Convert one diagnostic and its quick fix when it has a suggestion.
-pub fn diagnostic(
-    d: &diag::Diagnostic,
-    locate: &Locate,
-) -> Option<(Diagnostic, Option<Fix>)> {
+pub fn diagnostic(d: &diag::Diagnostic, locate: &Locate) -> Option<(Diagnostic, Option<Fix>)> {
     let (_, range) = locate(&d.file, d.span)?;
     let related: Vec<DiagnosticRelatedInformation> = d
         .labels

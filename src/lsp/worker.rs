@@ -55,10 +55,23 @@ pub fn log(message: String) {
 
 /// Run jobs until the channel closes.
 pub fn run(
+    ws: Workspace,
+    jobs: crossbeam_channel::Receiver<Job>,
+    out: crossbeam_channel::Sender<Outgoing>,
+    shared: Arc<Shared>,
+) {
+    run_with(ws, jobs, out, shared, recheck);
+}
+
+/// A re-check: see [`recheck`].
+type Recheck = fn(&mut Workspace, &dyn Fn() -> bool) -> Option<Checked>;
+
+fn run_with(
     mut ws: Workspace,
     jobs: crossbeam_channel::Receiver<Job>,
     out: crossbeam_channel::Sender<Outgoing>,
     shared: Arc<Shared>,
+    recheck: Recheck,
 ) {
     let mut generation = 0;
     while let Ok(job) = jobs.recv() {
@@ -132,6 +145,72 @@ fn apply(ws: &mut Workspace, job: Job, generation: &mut u64) {
         Job::Close { uri, generation: g } => {
             *generation = g;
             ws.close(&uri);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::CheckOptions;
+    use crate::lsp::text::Encoding;
+    use crate::model::LockModel;
+    use std::str::FromStr;
+
+    const BUG: &str = "static int f(struct mm_struct *mm)\n{\n\tstruct vm_area_struct *vma = lock_vma_under_rcu(mm, 0);\n\n\tif (!vma)\n\t\treturn 0;\n\tvma_end_read(vma);\n\treturn vma->vm_flags;\n}\n";
+
+    #[test]
+    fn a_panicking_check_leaves_the_worker_running() {
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        // Panics on the first check only.
+        fn flaky(ws: &mut Workspace, stale: &dyn Fn() -> bool) -> Option<Checked> {
+            if CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("injected defect");
+            }
+            recheck(ws, stale)
+        }
+        let ws = Workspace::new(
+            LockModel::builtin(),
+            CheckOptions::default(),
+            Encoding::Utf16,
+        );
+        let (jobs_tx, jobs) = crossbeam_channel::unbounded();
+        let (out, published) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::default());
+        let worker = {
+            let shared = shared.clone();
+            std::thread::spawn(move || run_with(ws, jobs, out, shared, flaky))
+        };
+        let uri = Uri::from_str("file:///x/f.c").unwrap();
+        for version in 1..=2 {
+            shared.latest.store(version as u64, Ordering::SeqCst);
+            let job = Job::Text {
+                uri: uri.clone(),
+                text: Arc::from(BUG),
+                version,
+                generation: version as u64,
+            };
+            jobs_tx.send(job).unwrap();
+            // The first check (which panics) happens on its own.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while CALLS.load(Ordering::SeqCst) < version as u64 {
+                assert!(std::time::Instant::now() < deadline, "no check");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        let note = published
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the second check publishes");
+        drop(jobs_tx);
+        worker.join().expect("the worker survives the panic");
+        assert!(published.try_recv().is_err(), "one publication only");
+        match &note {
+            Outgoing::Message(Message::Notification(n)) => {
+                assert_eq!(n.method, "textDocument/publishDiagnostics");
+                assert_eq!(n.params["version"], 2);
+                assert_eq!(n.params["diagnostics"][0]["code"], "vma_use_after_unlock");
+            }
+            _ => panic!("not a notification"),
         }
     }
 }

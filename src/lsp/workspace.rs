@@ -115,7 +115,9 @@ impl Workspace {
     /// A document was opened or changed: its text overrides the disk.
     pub fn set_text(&mut self, uri: Uri, text: Arc<str>, version: i32) {
         let path = uri_to_path(&uri);
-        let i = self.slot(&path, uri);
+        let i = self.slot(&path, uri.clone());
+        // Diagnostics go to the URI as the client spells it.
+        self.uris[i] = uri;
         self.files[i] = SourceFile::new(path.as_str(), text);
         self.open.insert(i, version);
         self.dirty.insert(i);
