@@ -3,7 +3,7 @@
 
 use crate::analysis;
 use crate::diag::{Diagnostic, Level};
-use crate::frontend;
+use crate::frontend::{self, Defines};
 use crate::ir::Unit;
 use crate::lints::{self, LintCx, LintLevels};
 use crate::model::LockModel;
@@ -106,6 +106,11 @@ impl Prefilter {
 /// Check a set of files together (interprocedural context spans all of
 /// them).
 pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Report {
+    check_lowered(files, &lower_all(files, model, opts), model, opts)
+}
+
+/// The `#define`s of a run: the model's, then the options'.
+pub fn effective_defines(model: &LockModel, opts: &CheckOptions) -> Defines {
     let mut defines = model.defines.clone();
     for (name, value) in &opts.defines {
         defines
@@ -119,35 +124,92 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
             defines.undefined.push(name.clone());
         }
     }
-    let prefilter = Prefilter::new(model);
-    let lowered: Vec<Option<Result<Unit, String>>> = files
-        .par_iter()
-        .map(|f| {
-            (opts.no_prefilter || prefilter.is_match(f.text.as_bytes())).then(|| {
-                // A defect in the front end must not take the other files
-                // down: it becomes an internal error for this file.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    frontend::lower(f, &defines)
-                }))
-                .map_err(|e| analysis::panic_message(&*e))
-            })
+    defines
+}
+
+/// What the front end made of each file of a run, by file index. Kept
+/// apart from the analysis so that a long-lived driver (the language
+/// server) can re-lower one edited file and reuse the others.
+#[derive(Debug, Clone, Default)]
+pub struct Lowered {
+    /// One unit per file (empty when not parsed or when lowering failed).
+    pub units: Vec<Unit>,
+    /// Whether the file passed the prefilter and was parsed.
+    pub parsed: Vec<bool>,
+    /// The front end's failure, when it failed on the file.
+    pub failed: Vec<Option<String>>,
+}
+
+impl Lowered {
+    /// Store the result of [`lower_one`] for file `i` (appending when `i`
+    /// is one past the end).
+    pub fn set(&mut self, i: usize, lowered: Option<Result<Unit, String>>) {
+        let parsed = lowered.is_some();
+        let (unit, failed) = match lowered {
+            Some(Ok(u)) => (u, None),
+            Some(Err(message)) => (Unit::default(), Some(message)),
+            None => (Unit::default(), None),
+        };
+        if i == self.units.len() {
+            self.units.push(unit);
+            self.parsed.push(parsed);
+            self.failed.push(failed);
+        } else {
+            self.units[i] = unit;
+            self.parsed[i] = parsed;
+            self.failed[i] = failed;
+        }
+    }
+}
+
+/// Lower one file, or `None` when `prefilter` says it needs no parsing. A
+/// defect in the front end must not take the other files down: a panic
+/// becomes `Err` with its message.
+pub fn lower_one(
+    file: &SourceFile,
+    defines: &Defines,
+    prefilter: Option<&Prefilter>,
+) -> Option<Result<Unit, String>> {
+    prefilter
+        .map_or(true, |p| p.is_match(file.text.as_bytes()))
+        .then(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                frontend::lower(file, defines)
+            }))
+            .map_err(|e| analysis::panic_message(&*e))
         })
+}
+
+/// Lower every file (in parallel).
+pub fn lower_all(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Lowered {
+    let defines = effective_defines(model, opts);
+    let prefilter = (!opts.no_prefilter).then(|| Prefilter::new(model));
+    let results: Vec<Option<Result<Unit, String>>> = files
+        .par_iter()
+        .map(|f| lower_one(f, &defines, prefilter.as_ref()))
         .collect();
-    let mut internal_errors = Vec::new();
-    let mut parsed = Vec::with_capacity(files.len());
-    let units: Vec<Unit> = lowered
-        .into_iter()
-        .zip(files)
-        .map(|(u, f)| {
-            parsed.push(u.is_some());
-            match u {
-                Some(Ok(u)) => u,
-                Some(Err(message)) => {
-                    internal_errors.push(format!("{}: the C front end failed: {message}", f.path));
-                    Unit::default()
-                }
-                None => Unit::default(),
-            }
+    let mut lowered = Lowered::default();
+    for (i, r) in results.into_iter().enumerate() {
+        lowered.set(i, r);
+    }
+    lowered
+}
+
+/// Analyse and lint lowered files (`lowered` indexed like `files`).
+pub fn check_lowered(
+    files: &[SourceFile],
+    lowered: &Lowered,
+    model: &LockModel,
+    opts: &CheckOptions,
+) -> Report {
+    let units = &lowered.units;
+    let parsed = &lowered.parsed;
+    let mut internal_errors: Vec<String> = files
+        .iter()
+        .zip(&lowered.failed)
+        .filter_map(|(f, m)| {
+            m.as_ref()
+                .map(|m| format!("{}: the C front end failed: {m}", f.path))
         })
         .collect();
     let opaque = |u: &Unit| u.functions.iter().filter(|f| f.opaque_regions > 0).count();
@@ -158,13 +220,13 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
         functions_opaque: units.iter().map(opaque).sum(),
         per_file: files
             .iter()
-            .zip(&units)
-            .zip(&parsed)
+            .zip(units)
+            .zip(parsed)
             .filter(|(_, p)| **p)
             .map(|((f, u), _)| (f.path.clone(), u.functions.len(), opaque(u)))
             .collect(),
     };
-    let findings = analysis::analyze(&units, model);
+    let findings = analysis::analyze(units, model);
     let notes: Vec<String> = findings
         .iter()
         .filter_map(|l| match l.finding {
@@ -189,12 +251,12 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
     }
     let cx = LintCx {
         files,
-        units: &units,
+        units,
         findings: &findings,
         model,
     };
     let mut diagnostics: Vec<Diagnostic> =
-        suppress::apply(files, &units, &parsed, lints::run_all(&cx))
+        suppress::apply(files, units, parsed, lints::run_all(&cx))
             .into_iter()
             .filter_map(|mut d| {
                 d.level = opts.levels.level(d.lint);

@@ -12,6 +12,7 @@ pub mod fix;
 pub mod frontend;
 pub mod ir;
 pub mod lints;
+pub mod lsp;
 pub mod model;
 pub mod render;
 pub mod review;

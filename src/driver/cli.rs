@@ -49,6 +49,12 @@ pub enum Command {
     /// Report what a patch (diff, format-patch mail or mbox, or a reply
     /// quoting a patch) introduces and fixes.
     Review(ReviewArgs),
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Print the IR of every function of a file (debug aid).
     #[command(name = "dump-ir", hide = true)]
     DumpIr {

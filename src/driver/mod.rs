@@ -5,6 +5,7 @@
 pub mod check;
 pub mod cli;
 pub mod kbuild;
+pub mod lsp;
 pub mod review;
 pub mod walk;
 
@@ -70,6 +71,7 @@ where
             fail_on_error,
             args,
         } => kbuild::run_kbuild(config.as_deref(), fail_on_error, &args),
+        Command::Lsp { stdio: _ } => lsp::run(),
     }
 }
 

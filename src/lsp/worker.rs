@@ -1,0 +1,216 @@
+//! The checking thread. It owns the [`Workspace`]; the main loop sends it
+//! document changes and never waits for it.
+//!
+//! Scheduling: after a change the worker keeps taking changes until none
+//! has come for [`DEBOUNCE`] (a burst of keystrokes becomes one check),
+//! then re-lowers the changed files and checks. Every change carries a
+//! generation number; the main loop stores the newest one in `latest`
+//! before sending it. A check whose generation is older than `latest` is
+//! stale — a newer change is already queued — so it is abandoned between
+//! lowering and analysis and its results are never published.
+
+use super::transport::Outgoing;
+use super::workspace::{DocFixes, Workspace};
+use lsp_server::{Message, Notification};
+use lsp_types::notification::{Notification as _, PublishDiagnostics};
+use lsp_types::Uri;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Quiet time after a change before it is checked.
+pub const DEBOUNCE: Duration = Duration::from_millis(30);
+
+pub enum Job {
+    /// Read the workspace folders.
+    Index(Vec<PathBuf>),
+    /// A document's full text after `didOpen`/`didChange`.
+    Text {
+        uri: Uri,
+        text: Arc<str>,
+        version: i32,
+        generation: u64,
+    },
+    Close {
+        uri: Uri,
+        generation: u64,
+    },
+}
+
+/// What the worker shares with the main loop.
+#[derive(Default)]
+pub struct Shared {
+    /// Generation of the newest change sent to the worker.
+    pub latest: AtomicU64,
+    /// Quick fixes of the last published check, by document URI.
+    pub fixes: Mutex<HashMap<String, DocFixes>>,
+}
+
+/// The server's log: stderr, which editors show in their LSP log.
+pub fn log(message: String) {
+    eprintln!("faultlock lsp: {message}");
+}
+
+/// Run jobs until the channel closes.
+pub fn run(
+    ws: Workspace,
+    jobs: crossbeam_channel::Receiver<Job>,
+    out: crossbeam_channel::Sender<Outgoing>,
+    shared: Arc<Shared>,
+) {
+    run_with(ws, jobs, out, shared, recheck);
+}
+
+/// A re-check: see [`recheck`].
+type Recheck = fn(&mut Workspace, &dyn Fn() -> bool) -> Option<Checked>;
+
+fn run_with(
+    mut ws: Workspace,
+    jobs: crossbeam_channel::Receiver<Job>,
+    out: crossbeam_channel::Sender<Outgoing>,
+    shared: Arc<Shared>,
+    recheck: Recheck,
+) {
+    let mut generation = 0;
+    while let Ok(job) = jobs.recv() {
+        apply(&mut ws, job, &mut generation);
+        loop {
+            match jobs.recv_timeout(DEBOUNCE) {
+                Ok(job) => apply(&mut ws, job, &mut generation),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => break,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let stale = || shared.latest.load(Ordering::SeqCst) > generation;
+        // A defect in a check must not take the server down: the check's
+        // results are dropped and the previous diagnostics stay.
+        let checked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| recheck(&mut ws, &stale)));
+        match checked {
+            Ok(Some((publish, fixes))) => {
+                *shared.fixes.lock().unwrap_or_else(|e| e.into_inner()) = fixes;
+                for params in publish {
+                    let n = Notification::new(PublishDiagnostics::METHOD.to_string(), params);
+                    let _ = out.send(Outgoing::Message(Message::Notification(n)));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => log(format!(
+                "internal error while checking: {}",
+                crate::analysis::panic_message(&*e)
+            )),
+        }
+    }
+}
+
+type Checked = (
+    Vec<lsp_types::PublishDiagnosticsParams>,
+    HashMap<String, DocFixes>,
+);
+
+/// Re-lower what changed and check, unless the work became stale.
+pub fn recheck(ws: &mut Workspace, stale: &dyn Fn() -> bool) -> Option<Checked> {
+    ws.relower();
+    if stale() {
+        return None;
+    }
+    let report = ws.check();
+    for e in &report.internal_errors {
+        log(format!("internal error: {e}"));
+    }
+    if stale() {
+        return None;
+    }
+    Some(ws.diff(&report))
+}
+
+fn apply(ws: &mut Workspace, job: Job, generation: &mut u64) {
+    match job {
+        Job::Index(roots) => {
+            for e in ws.index(&roots) {
+                log(e);
+            }
+        }
+        Job::Text {
+            uri,
+            text,
+            version,
+            generation: g,
+        } => {
+            *generation = g;
+            ws.set_text(uri, text, version);
+        }
+        Job::Close { uri, generation: g } => {
+            *generation = g;
+            ws.close(&uri);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::CheckOptions;
+    use crate::lsp::text::Encoding;
+    use crate::model::LockModel;
+    use std::str::FromStr;
+
+    const BUG: &str = "static int f(struct mm_struct *mm)\n{\n\tstruct vm_area_struct *vma = lock_vma_under_rcu(mm, 0);\n\n\tif (!vma)\n\t\treturn 0;\n\tvma_end_read(vma);\n\treturn vma->vm_flags;\n}\n";
+
+    #[test]
+    fn a_panicking_check_leaves_the_worker_running() {
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        // Panics on the first check only.
+        fn flaky(ws: &mut Workspace, stale: &dyn Fn() -> bool) -> Option<Checked> {
+            if CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("injected defect");
+            }
+            recheck(ws, stale)
+        }
+        let ws = Workspace::new(
+            LockModel::builtin(),
+            CheckOptions::default(),
+            Encoding::Utf16,
+        );
+        let (jobs_tx, jobs) = crossbeam_channel::unbounded();
+        let (out, published) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::default());
+        let worker = {
+            let shared = shared.clone();
+            std::thread::spawn(move || run_with(ws, jobs, out, shared, flaky))
+        };
+        let uri = Uri::from_str("file:///x/f.c").unwrap();
+        for version in 1..=2 {
+            shared.latest.store(version as u64, Ordering::SeqCst);
+            let job = Job::Text {
+                uri: uri.clone(),
+                text: Arc::from(BUG),
+                version,
+                generation: version as u64,
+            };
+            jobs_tx.send(job).unwrap();
+            // The first check (which panics) happens on its own.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while CALLS.load(Ordering::SeqCst) < version as u64 {
+                assert!(std::time::Instant::now() < deadline, "no check");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        let note = published
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the second check publishes");
+        drop(jobs_tx);
+        worker.join().expect("the worker survives the panic");
+        assert!(published.try_recv().is_err(), "one publication only");
+        match &note {
+            Outgoing::Message(Message::Notification(n)) => {
+                assert_eq!(n.method, "textDocument/publishDiagnostics");
+                assert_eq!(n.params["version"], 2);
+                assert_eq!(n.params["diagnostics"][0]["code"], "vma_use_after_unlock");
+            }
+            _ => panic!("not a notification"),
+        }
+    }
+}

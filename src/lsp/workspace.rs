@@ -1,0 +1,235 @@
+//! The files the server checks together: the workspace folders' C and Rust
+//! files as read at start (prefiltered), overridden by the text of open
+//! documents. Each file's IR is cached; a change re-lowers only the changed
+//! files, then the analysis and lints run over all units, so findings keep
+//! their whole-workspace interprocedural context.
+
+use super::convert::{self, Fix};
+use super::text::{Encoding, LineIndex};
+use crate::check::{self, CheckOptions, Lowered, Prefilter, Report};
+use crate::driver::check::read_sources;
+use crate::frontend::Defines;
+use crate::model::LockModel;
+use crate::source::{SourceFile, Span};
+use lsp_types::{Diagnostic, PublishDiagnosticsParams, Uri};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+pub struct Workspace {
+    model: LockModel,
+    opts: CheckOptions,
+    defines: Defines,
+    prefilter: Prefilter,
+    encoding: Encoding,
+    files: Vec<SourceFile>,
+    uris: Vec<Uri>,
+    lowered: Lowered,
+    by_path: HashMap<String, usize>,
+    /// Files whose text changed since they were last lowered.
+    dirty: BTreeSet<usize>,
+    /// Files read from a workspace folder: closing them restores the text
+    /// on disk (and its diagnostics) instead of forgetting them.
+    on_disk: Vec<bool>,
+    /// Open documents and their versions.
+    open: HashMap<usize, i32>,
+    /// The diagnostics last published per file (only non-empty ones).
+    published: BTreeMap<usize, Vec<Diagnostic>>,
+}
+
+/// The faultlock path of a document: its file-system path for `file:`
+/// URIs, the URI itself otherwise (e.g. `untitled:`).
+pub fn uri_to_path(uri: &Uri) -> String {
+    url::Url::parse(uri.as_str())
+        .ok()
+        .filter(|u| u.scheme() == "file")
+        .and_then(|u| u.to_file_path().ok())
+        .map_or_else(
+            || uri.as_str().to_string(),
+            |p| p.to_string_lossy().into_owned(),
+        )
+}
+
+/// The `file:` URI of an absolute path.
+pub fn path_to_uri(path: &Path) -> Option<Uri> {
+    let url = url::Url::from_file_path(path).ok()?;
+    Uri::from_str(url.as_str()).ok()
+}
+
+impl Workspace {
+    pub fn new(model: LockModel, opts: CheckOptions, encoding: Encoding) -> Self {
+        Workspace {
+            defines: check::effective_defines(&model, &opts),
+            prefilter: Prefilter::new(&model),
+            model,
+            opts,
+            encoding,
+            files: Vec::new(),
+            uris: Vec::new(),
+            lowered: Lowered::default(),
+            by_path: HashMap::new(),
+            dirty: BTreeSet::new(),
+            on_disk: Vec::new(),
+            open: HashMap::new(),
+            published: BTreeMap::new(),
+        }
+    }
+
+    /// Read the C and Rust files under `roots` (respecting ignore files;
+    /// only those the prefilter keeps). Files already open keep their
+    /// in-memory text. Returns the read errors.
+    pub fn index(&mut self, roots: &[PathBuf]) -> Vec<String> {
+        if roots.is_empty() {
+            return Vec::new();
+        }
+        let (files, errors) = read_sources(roots, true, Some(&self.model));
+        for f in files.into_iter().filter(|f| !f.text.is_empty()) {
+            let Some(uri) = path_to_uri(Path::new(&*f.path)) else {
+                continue;
+            };
+            let i = self.slot(&f.path, uri);
+            self.on_disk[i] = true;
+            if !self.open.contains_key(&i) {
+                self.files[i] = f;
+                self.dirty.insert(i);
+            }
+        }
+        errors
+    }
+
+    /// The index of `path`, adding an empty file when it is new.
+    fn slot(&mut self, path: &str, uri: Uri) -> usize {
+        if let Some(&i) = self.by_path.get(path) {
+            return i;
+        }
+        let i = self.files.len();
+        self.files.push(SourceFile::new(path, ""));
+        self.uris.push(uri);
+        self.lowered.set(i, None);
+        self.on_disk.push(false);
+        self.by_path.insert(path.to_string(), i);
+        i
+    }
+
+    /// A document was opened or changed: its text overrides the disk.
+    pub fn set_text(&mut self, uri: Uri, text: Arc<str>, version: i32) {
+        let path = uri_to_path(&uri);
+        let i = self.slot(&path, uri.clone());
+        // Diagnostics go to the URI as the client spells it.
+        self.uris[i] = uri;
+        self.files[i] = SourceFile::new(path.as_str(), text);
+        self.open.insert(i, version);
+        self.dirty.insert(i);
+    }
+
+    /// A document was closed: a workspace file goes back to its text on
+    /// disk, any other file is forgotten (and its diagnostics cleared).
+    pub fn close(&mut self, uri: &Uri) {
+        let path = uri_to_path(uri);
+        let Some(&i) = self.by_path.get(&path) else {
+            return;
+        };
+        self.open.remove(&i);
+        let disk = self.on_disk[i]
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+            .filter(|b| self.prefilter.is_match(b));
+        self.files[i] = match disk {
+            Some(bytes) => SourceFile::from_bytes(path.as_str(), &bytes),
+            None => SourceFile::new(path.as_str(), ""),
+        };
+        self.dirty.insert(i);
+    }
+
+    /// Re-lower the files that changed (in parallel).
+    pub fn relower(&mut self) {
+        use rayon::prelude::*;
+        let dirty: Vec<usize> = std::mem::take(&mut self.dirty).into_iter().collect();
+        let results: Vec<_> = dirty
+            .par_iter()
+            .map(|&i| check::lower_one(&self.files[i], &self.defines, Some(&self.prefilter)))
+            .collect();
+        for (i, r) in dirty.into_iter().zip(results) {
+            self.lowered.set(i, r);
+        }
+    }
+
+    /// Analyse and lint every file with the cached units.
+    pub fn check(&self) -> Report {
+        check::check_lowered(&self.files, &self.lowered, &self.model, &self.opts)
+    }
+
+    /// The documents whose diagnostics differ from those last published
+    /// (cleared ones included), and the fixes of every document with
+    /// diagnostics, by URI.
+    pub fn diff(
+        &mut self,
+        report: &Report,
+    ) -> (Vec<PublishDiagnosticsParams>, HashMap<String, DocFixes>) {
+        // Line indexes of the files diagnostics point into, built once.
+        let mut needed: BTreeSet<usize> = BTreeSet::new();
+        for d in &report.diagnostics {
+            needed.extend(self.by_path.get(&*d.file));
+            needed.extend(d.labels.iter().filter_map(|l| self.by_path.get(&*l.file)));
+        }
+        let indexes: HashMap<usize, LineIndex> = needed
+            .into_iter()
+            .map(|i| (i, LineIndex::new(&self.files[i].text)))
+            .collect();
+        let locate = |path: &str, span: Span| {
+            let i = *self.by_path.get(path)?;
+            let r = indexes[&i].range(span.start as usize, span.end as usize, self.encoding);
+            Some((self.uris[i].clone(), r))
+        };
+        let mut per_file: BTreeMap<usize, (Vec<Diagnostic>, Vec<Fix>)> = BTreeMap::new();
+        for d in &report.diagnostics {
+            if let Some((diag, fix)) = convert::diagnostic(d, &locate) {
+                let entry = per_file.entry(self.by_path[&*d.file]).or_default();
+                entry.0.push(diag);
+                entry.1.extend(fix);
+            }
+        }
+        let mut fixes = HashMap::new();
+        let mut out = Vec::new();
+        let files: BTreeSet<usize> = per_file
+            .keys()
+            .chain(self.published.keys())
+            .copied()
+            .collect();
+        for i in files {
+            let (diags, file_fixes) = per_file.remove(&i).unwrap_or_default();
+            let uri = self.uris[i].clone();
+            let version = self.open.get(&i).copied();
+            fixes.insert(
+                uri.as_str().to_string(),
+                DocFixes {
+                    version,
+                    fixes: file_fixes,
+                },
+            );
+            if self.published.get(&i) == Some(&diags) {
+                continue;
+            }
+            if diags.is_empty() {
+                self.published.remove(&i);
+            } else {
+                self.published.insert(i, diags.clone());
+            }
+            out.push(PublishDiagnosticsParams {
+                uri,
+                diagnostics: diags,
+                version,
+            });
+        }
+        (out, fixes)
+    }
+}
+
+/// The quick fixes of one document, for the version they were computed on
+/// (`None` for a file that is not open).
+#[derive(Debug, Clone, Default)]
+pub struct DocFixes {
+    pub version: Option<i32>,
+    pub fixes: Vec<Fix>,
+}

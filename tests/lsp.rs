@@ -1,0 +1,624 @@
+//! `faultlock lsp` driven over JSON-RPC, as an editor would: the real
+//! binary, `Content-Length` framing, bounded waits (a hung server fails the
+//! test and is killed, it never hangs the suite).
+
+#[path = "support/framing.rs"]
+mod framing;
+
+use framing::{frame, read_message};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::io::{BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Generous: debug builds on a busy 2-core machine.
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<Value>,
+    /// Messages received while waiting for something else.
+    pending: VecDeque<Value>,
+    stderr: Arc<Mutex<String>>,
+    next_id: i64,
+}
+
+impl Server {
+    fn start_in(dir: Option<&std::path::Path>) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_faultlock"));
+        cmd.arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(d) = dir {
+            cmd.current_dir(d);
+        }
+        let mut child = cmd.spawn().expect("start faultlock lsp");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            while let Some(v) = read_message(&mut r) {
+                if tx.send(v).is_err() {
+                    return;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    return;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Server {
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            pending: VecDeque::new(),
+            stderr,
+            next_id: 1,
+        }
+    }
+
+    fn start() -> Server {
+        Server::start_in(None)
+    }
+
+    fn write_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        // The server may have exited (e.g. after `exit`): ignore EPIPE.
+        let _ = stdin.write_all(bytes).and_then(|()| stdin.flush());
+    }
+
+    fn send(&mut self, v: Value) {
+        self.write_raw(&frame(&v));
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Send a request and wait for its response (other messages are kept).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_for(&format!("response to {method}"), |m| m["id"] == json!(id))
+    }
+
+    /// The first message (pending or new) that satisfies `pred`.
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.pending.iter().position(&pred) {
+            return self.pending.remove(i).unwrap();
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(m) if pred(&m) => return m,
+                Ok(m) => self.pending.push_back(m),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("timed out waiting for {what}; stderr:\n{}", self.stderr())
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!(
+                        "server closed its output waiting for {what}; stderr:\n{}",
+                        self.stderr()
+                    )
+                }
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let m = self.wait_for(&format!("diagnostics for {uri}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        m["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn initialize(&mut self, capabilities: Value, root: Option<&str>) -> Value {
+        let r = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": root, "capabilities": capabilities}),
+        );
+        self.notify("initialized", json!({}));
+        r
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "c", "version": 1, "text": text}}),
+        );
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Close stdin and wait (bounded) for the exit status.
+    fn finish(&mut self) -> ExitStatus {
+        self.stdin = None;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("server did not exit; stderr:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn shutdown_and_exit(&mut self) -> ExitStatus {
+        let r = self.request("shutdown", Value::Null);
+        assert_eq!(r["result"], Value::Null, "{r}");
+        self.notify("exit", Value::Null);
+        self.finish()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const URI: &str = "file:///nonexistent-faultlock-test/demo.c";
+
+/// A VMA used after `vma_end_read()`; the non-ASCII comment makes UTF-16
+/// and UTF-8 columns differ.
+const BUGGY: &str = "\
+static int demo(struct mm_struct *mm, unsigned long addr)
+{
+\tstruct vm_area_struct *vma;
+\tint shared;
+
+\tvma = lock_vma_under_rcu(mm, addr);
+\tif (!vma)
+\t\treturn -EAGAIN;
+\tvma_end_read(vma);
+\t/* é😀 */ shared = vma->vm_flags & VM_SHARED;
+\treturn shared;
+}
+";
+
+fn range(l0: u64, c0: u64, l1: u64, c1: u64) -> Value {
+    json!({"start": {"line": l0, "character": c0}, "end": {"line": l1, "character": c1}})
+}
+
+#[test]
+fn diagnostic_appears_on_open_and_disappears_after_the_fix() {
+    let mut s = Server::start();
+    let init = s.initialize(json!({}), None);
+    let caps = &init["result"]["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-16", "{init}");
+    assert_eq!(
+        caps["textDocumentSync"]["change"], 2,
+        "incremental sync: {init}"
+    );
+    s.open(URI, BUGGY);
+    let diags = s.diagnostics(URI);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    // `vma->vm_flags` on line 10: 19 characters before it, the emoji is two
+    // UTF-16 code units.
+    assert_eq!(d["range"], range(9, 20, 9, 33), "{d}");
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["code"], "vma_use_after_unlock");
+    assert_eq!(d["source"], "faultlock");
+    let msg = d["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("VMA `vma` used after the per-VMA lock"),
+        "{msg}"
+    );
+    let related = d["relatedInformation"].as_array().unwrap();
+    assert_eq!(related.len(), 2, "{related:?}");
+    assert_eq!(related[0]["location"]["uri"], URI);
+    assert_eq!(related[0]["location"]["range"], range(8, 1, 8, 18));
+    assert_eq!(
+        related[0]["message"],
+        "per-VMA lock released here by `vma_end_read()`"
+    );
+    assert_eq!(related[1]["message"], "VMA obtained here");
+
+    // Fix it with two range edits: read the flags before the unlock.
+    s.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": URI, "version": 2},
+            "contentChanges": [
+                {"range": range(9, 0, 10, 0), "text": ""},
+                {"range": range(8, 0, 8, 0), "text": "\tshared = vma->vm_flags & VM_SHARED;\n"},
+            ]
+        }),
+    );
+    let m = s.wait_for("cleared diagnostics", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == URI
+    });
+    assert_eq!(m["params"]["diagnostics"], json!([]), "{m}");
+    assert_eq!(m["params"]["version"], 2);
+    assert!(s.shutdown_and_exit().success());
+}
+
+#[test]
+fn utf8_positions_when_the_client_offers_them() {
+    let mut s = Server::start();
+    let init = s.initialize(
+        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+        None,
+    );
+    assert_eq!(init["result"]["capabilities"]["positionEncoding"], "utf-8");
+    s.open(URI, BUGGY);
+    let diags = s.diagnostics(URI);
+    // 19 characters before `vma`: 'é' is 2 bytes, the emoji 4.
+    assert_eq!(diags[0]["range"], range(9, 23, 9, 36));
+    assert!(s.shutdown_and_exit().success());
+}
+
+const MANUAL_RELEASE: &str = "\
+static vm_fault_t release_it(struct vm_fault *vmf)
+{
+\tif (vmf->flags & FAULT_FLAG_VMA_LOCK)
+\t\tvma_end_read(vmf->vma);
+\telse
+\t\tmmap_read_unlock(vmf->vma->vm_mm);
+\treturn VM_FAULT_RETRY;
+}
+";
+
+#[test]
+fn code_action_offers_the_quick_fix() {
+    let mut s = Server::start();
+    s.initialize(json!({}), None);
+    s.open(URI, MANUAL_RELEASE);
+    let diags = s.diagnostics(URI);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "manual_fault_lock_release");
+    assert_eq!(diags[0]["severity"], 2);
+    let r = s.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": URI},
+            "range": range(3, 3, 3, 3),
+            "context": {"diagnostics": diags},
+        }),
+    );
+    let actions = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let a = &actions[0];
+    assert_eq!(a["kind"], "quickfix");
+    assert_eq!(a["isPreferred"], true);
+    assert_eq!(a["diagnostics"][0]["code"], "manual_fault_lock_release");
+    let edits = a["edit"]["changes"][URI].as_array().unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0]["newText"], "release_fault_lock(vmf);");
+    assert_eq!(edits[0]["range"], range(2, 1, 5, 36));
+
+    // Applying the edit removes the warning.
+    s.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": URI, "version": 2},
+            "contentChanges": [{"range": edits[0]["range"], "text": "release_fault_lock(vmf);"}]
+        }),
+    );
+    assert_eq!(s.diagnostics(URI), Vec::<Value>::new());
+    // No diagnostics left, no actions.
+    let r = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI}, "range": range(2, 0, 3, 0), "context": {"diagnostics": []}}),
+    );
+    assert_eq!(r["result"], json!([]));
+    assert!(s.shutdown_and_exit().success());
+}
+
+#[test]
+fn workspace_files_give_interprocedural_context() {
+    // The helper that drops the lock lives in another file of the
+    // workspace; the open file's use after it is only a bug with it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("helper.c"),
+        "void drop_it(struct vm_area_struct *vma)\n{\n\tvma_end_read(vma);\n}\n",
+    )
+    .unwrap();
+    let root = url_of(dir.path());
+    let uri = format!("{root}/user.c");
+    let text = "\
+static int user(struct mm_struct *mm, unsigned long addr)
+{
+\tstruct vm_area_struct *vma = lock_vma_under_rcu(mm, addr);
+
+\tif (!vma)
+\t\treturn 0;
+\tdrop_it(vma);
+\treturn vma->vm_flags & VM_SHARED;
+}
+";
+    let mut s = Server::start();
+    s.initialize(json!({}), Some(&root));
+    s.open(&uri, text);
+    let diags = s.diagnostics(&uri);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "vma_use_after_unlock");
+    assert_eq!(diags[0]["range"]["start"]["line"], 7);
+    // Closing a file that is not on disk clears its diagnostics.
+    s.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(s.diagnostics(&uri), Vec::<Value>::new());
+    assert!(s.shutdown_and_exit().success());
+}
+
+fn url_of(p: &std::path::Path) -> String {
+    format!("file://{}", p.canonicalize().unwrap().display())
+}
+
+#[test]
+fn workspace_files_with_findings_are_published_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bug.c"), BUGGY).unwrap();
+    let root = url_of(dir.path());
+    let mut s = Server::start();
+    s.initialize(json!({}), Some(&root));
+    let diags = s.diagnostics(&format!("{root}/bug.c"));
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "vma_use_after_unlock");
+    assert!(s.shutdown_and_exit().success());
+}
+
+fn error_code(m: &Value) -> i64 {
+    m["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an error: {m}"))
+}
+
+#[test]
+fn malformed_messages_get_errors_and_the_server_lives_on() {
+    let mut s = Server::start();
+    // Before initialize: ServerNotInitialized.
+    let r = s.request("textDocument/codeAction", json!({}));
+    assert_eq!(error_code(&r), -32002);
+    s.initialize(json!({}), None);
+
+    // Invalid JSON: a parse error with a null id.
+    s.write_raw(b"Content-Length: 9\r\n\r\n{\"jsonrpc");
+    let r = s.wait_for("parse error", |m| m.get("error").is_some());
+    assert_eq!(error_code(&r), -32700);
+    assert_eq!(r["id"], Value::Null);
+    // A header block without Content-Length.
+    s.write_raw(b"Content-Type: x\r\n\r\n");
+    let r = s.wait_for("parse error", |m| m.get("error").is_some());
+    assert_eq!(error_code(&r), -32700);
+    // Valid JSON that is not a message: InvalidRequest with its id.
+    s.send(json!({"jsonrpc": "2.0", "id": 99, "method": 12}));
+    let r = s.wait_for("invalid request", |m| m["id"] == 99);
+    assert_eq!(error_code(&r), -32600);
+    // Unknown request: MethodNotFound.
+    let r = s.request("faultlock/unknown", json!({}));
+    assert_eq!(error_code(&r), -32601);
+    // Parameters of the wrong shape: InvalidParams.
+    let r = s.request("textDocument/codeAction", json!({"textDocument": 3}));
+    assert_eq!(error_code(&r), -32602);
+    let r = s.request("initialize", json!({"capabilities": {}}));
+    assert_eq!(error_code(&r), -32600, "second initialize: {r}");
+    // Notifications that cannot be handled are logged and ignored.
+    s.notify("faultlock/unknownNotification", json!({}));
+    s.notify("textDocument/didOpen", json!({"textDocument": "x"}));
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": "file:///never/opened.c", "version": 3},
+               "contentChanges": [{"text": "x"}]}),
+    );
+    // Out-of-range positions are clamped.
+    s.open(URI, BUGGY);
+    assert_eq!(s.diagnostics(URI).len(), 1);
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2},
+               "contentChanges": [{"range": range(999, 5, 1000, 0), "text": "\n/* end */\n"},
+                                  {"range": range(0, 500, 0, 900), "text": " \n"}]}),
+    );
+    // One line was added above the finding.
+    let d = s.diagnostics(URI);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["range"]["start"]["line"], 10, "{d:?}");
+    let r = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI}, "range": range(4000, 0, 4000, 9), "context": {"diagnostics": []}}),
+    );
+    assert_eq!(r["result"], json!([]), "{r}");
+
+    // Shutdown, then requests are invalid, then exit: status 0.
+    let r = s.request("shutdown", Value::Null);
+    assert_eq!(r["result"], Value::Null);
+    let r = s.request("textDocument/codeAction", json!({}));
+    assert_eq!(error_code(&r), -32600);
+    s.notify("exit", Value::Null);
+    let status = s.finish();
+    assert_eq!(status.code(), Some(0));
+    let log = s.stderr();
+    assert!(log.contains("unknownNotification"), "{log}");
+    assert!(log.contains("not open"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn exit_without_shutdown_is_status_1() {
+    let mut s = Server::start();
+    s.initialize(json!({}), None);
+    s.notify("exit", Value::Null);
+    assert_eq!(s.finish().code(), Some(1));
+    // End of input without shutdown: also 1.
+    let mut s = Server::start();
+    s.initialize(json!({}), None);
+    assert_eq!(s.finish().code(), Some(1));
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+fn random_value(rng: &mut Rng, depth: u32) -> Value {
+    match rng.below(if depth > 2 { 5 } else { 7 }) {
+        0 => Value::Null,
+        1 => json!(rng.below(3) == 0),
+        2 => json!(rng.next() as i64 % 2000 - 1000),
+        3 => json!(rng
+            .pick(&["", "x", URI, "file:///a b.c", "é😀", "\u{0}"])
+            .to_string()),
+        4 => json!(rng.next() as f64 / 7.0),
+        5 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            let keys = [
+                "textDocument",
+                "uri",
+                "text",
+                "version",
+                "range",
+                "start",
+                "end",
+                "line",
+                "character",
+                "contentChanges",
+                "capabilities",
+                "context",
+                "diagnostics",
+            ];
+            let mut m = serde_json::Map::new();
+            for _ in 0..rng.below(4) {
+                m.insert(rng.pick(&keys).to_string(), random_value(rng, depth + 1));
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+#[test]
+fn random_messages_never_kill_the_server() {
+    let methods = [
+        "initialize",
+        "initialized",
+        "textDocument/didOpen",
+        "textDocument/didChange",
+        "textDocument/didClose",
+        "textDocument/didSave",
+        "textDocument/codeAction",
+        "textDocument/hover",
+        "$/cancelRequest",
+        "workspace/didChangeConfiguration",
+    ];
+    let mut rng = Rng(0x5eed_fa17_10c4);
+    let mut s = Server::start();
+    s.initialize(json!({}), None);
+    s.open(URI, BUGGY);
+    for i in 0..300 {
+        let method = *rng.pick(&methods);
+        let mut m =
+            json!({"jsonrpc": "2.0", "method": method, "params": random_value(&mut rng, 0)});
+        if rng.below(2) == 0 {
+            m["id"] = json!(10_000 + i);
+        }
+        if method == "textDocument/didChange" && rng.below(2) == 0 {
+            // A well-formed change with random positions.
+            let mut p = || json!({"line": rng.below(20), "character": rng.below(80)});
+            let r = json!({"start": p(), "end": p()});
+            m["params"] = json!({"textDocument": {"uri": URI, "version": i},
+                                 "contentChanges": [{"range": r, "text": "é😀\n"}]});
+        }
+        s.send(m);
+    }
+    // Framing garbage too, closed with a complete header block.
+    for _ in 0..50 {
+        let bytes: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+        s.write_raw(&bytes);
+    }
+    s.write_raw(b"\r\n\r\n");
+    // The server still answers (its state may be anything but alive): a
+    // request may take a few tries, its first bytes may complete garbage.
+    let mut answered = false;
+    for _ in 0..5 {
+        let id = s.next_id;
+        s.next_id += 1;
+        s.send(json!({"jsonrpc": "2.0", "id": id, "method": "faultlock/ping"}));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            match s.rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(m) if m["id"] == id => {
+                    answered = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if answered {
+            break;
+        }
+    }
+    assert!(
+        answered,
+        "no answer after random input; stderr:\n{}",
+        s.stderr()
+    );
+    let log = s.stderr();
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn arbitrary_bytes_never_crash_the_server() {
+    let mut rng = Rng(0xdead_beef_1234);
+    for case in 0..8 {
+        let mut s = Server::start();
+        let mut bytes: Vec<u8> = Vec::new();
+        for _ in 0..rng.below(40) {
+            match rng.below(4) {
+                0 => bytes.extend(b"Content-Length: "),
+                1 => bytes.extend(format!("{}\r\n\r\n", rng.below(100)).as_bytes()),
+                2 => bytes.extend(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}"),
+                _ => bytes.extend((0..rng.below(32)).map(|_| rng.next() as u8)),
+            }
+        }
+        s.write_raw(&bytes);
+        let status = s.finish();
+        let log = s.stderr();
+        assert!(!log.contains("panicked"), "case {case}: {log}");
+        assert_eq!(status.code(), Some(1), "case {case}: {log}");
+    }
+}
