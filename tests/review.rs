@@ -725,6 +725,24 @@ proptest! {
         }
     }
 
+    /// Mail-shaped noise (mbox separators, headers, MIME, quoted-printable,
+    /// quoted lines) never panics.
+    #[test]
+    fn mail_shaped_noise_never_panics(lines in proptest::collection::vec(prop_oneof![
+        Just("From 0 Mon Sep 17 00:00:00 2001".to_string()),
+        Just(">From x".to_string()),
+        Just("Subject: =?utf-8?q?=E2=80=9C?=".to_string()),
+        Just("Content-Type: multipart/mixed; boundary=b".to_string()),
+        Just("Content-Transfer-Encoding: quoted-printable".to_string()),
+        Just("--b".to_string()),
+        Just("".to_string()),
+        Just("> > @@ -1 +1 @@".to_string()),
+        "[>= +\\-@a-z0-9]{0,12}",
+    ], 0..40)) {
+        let input = lines.join("\r\n");
+        let _ = faultlock::review::parse_input(input.as_bytes());
+    }
+
     /// Diff-shaped noise (headers, hunk headers with odd counts, quoted
     /// lines) never panics either.
     #[test]
