@@ -40,6 +40,8 @@ pub enum FormatArg {
     Human,
     Json,
     Gcc,
+    /// rustc's JSON diagnostics (for rust-analyzer and cargo tooling).
+    RustcJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

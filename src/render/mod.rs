@@ -5,6 +5,7 @@
 pub mod gcc;
 pub mod human;
 pub mod json;
+pub mod rustc_json;
 
 use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
@@ -17,6 +18,8 @@ pub enum Format {
     Human,
     Json,
     Gcc,
+    /// rustc's JSON diagnostics, one per line.
+    RustcJson,
 }
 
 /// The files a set of diagnostics points into, looked up by display path.
@@ -93,6 +96,7 @@ pub fn render(
         Format::Human => human::render(out, diags, files, color),
         Format::Json => json::render(out, diags, files),
         Format::Gcc => gcc::render(out, diags, files),
+        Format::RustcJson => rustc_json::render(out, diags, files),
     }
 }
 
