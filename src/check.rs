@@ -133,7 +133,7 @@ pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Re
             match u {
                 Some(Ok(u)) => u,
                 Some(Err(message)) => {
-                    internal_errors.push(format!("{}: the C front end failed: {message}", f.path));
+                    internal_errors.push(format!("{}: the front end failed: {message}", f.path));
                     Unit::default()
                 }
                 None => Unit::default(),
