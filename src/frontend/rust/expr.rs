@@ -538,7 +538,10 @@ impl Lower<'_> {
                         }
                         self.move_into(&p.base, v, span);
                     }
-                    Operand::Place(p) => self.assign(p, v, span),
+                    Operand::Place(p) => {
+                        self.escape(std::slice::from_ref(&v), span);
+                        self.assign(p, v, span)
+                    }
                     d => {
                         let mut places: Vec<Place> = d.places().into_iter().cloned().collect();
                         places.extend(v.places().into_iter().cloned());
@@ -555,6 +558,7 @@ impl Lower<'_> {
                 let mut places = Vec::new();
                 for f in &s.fields {
                     let v = self.expr(&f.expr);
+                    self.escape(std::slice::from_ref(&v), span);
                     places.extend(v.places().into_iter().cloned());
                 }
                 if let Some(r) = &s.rest {
@@ -563,15 +567,15 @@ impl Lower<'_> {
                 }
                 Operand::Other { places }
             }
-            Expr::Tuple(t) => self.list(t.elems.iter()),
-            Expr::Array(a) => self.list(a.elems.iter()),
+            Expr::Tuple(t) => self.list(t.elems.iter(), true),
+            Expr::Array(a) => self.list(a.elems.iter(), true),
             Expr::Repeat(r) => {
                 let v = self.expr(&r.expr);
                 other(&v)
             }
             Expr::Range(r) => {
                 let a: Vec<&Expr> = r.start.iter().chain(r.end.iter()).map(|e| &**e).collect();
-                self.list(a.into_iter())
+                self.list(a.into_iter(), false)
             }
             Expr::Let(_) => {
                 let yes = self.new_block();
@@ -592,13 +596,29 @@ impl Lower<'_> {
         }
     }
 
-    fn list<'e>(&mut self, elems: impl Iterator<Item = &'e Expr>) -> Operand {
+    /// The places of several values; `moves`: guards among them move into
+    /// the aggregate (a tuple or array literal).
+    fn list<'e>(&mut self, elems: impl Iterator<Item = &'e Expr>, moves: bool) -> Operand {
         let mut places = Vec::new();
         for e in elems {
             let v = self.expr(e);
+            if moves {
+                let sp = self.span_of(e);
+                self.escape(std::slice::from_ref(&v), sp);
+            }
             places.extend(v.places().into_iter().cloned());
         }
         Operand::Other { places }
+    }
+
+    /// Guards among `vals` are moved somewhere we do not follow (a field,
+    /// a collection, a callee): they are no longer dropped here.
+    fn escape(&mut self, vals: &[Operand], span: Span) {
+        for v in vals {
+            if let Some((g, _)) = self.guard_of(v) {
+                self.mark_moved(&g, span);
+            }
+        }
     }
 
     /// The place an operand names; other values go through a temporary.
@@ -816,11 +836,7 @@ impl Lower<'_> {
             return self.model_call(&mc, None, args, spans, &path, span);
         }
         // A guard passed by value belongs to the callee now.
-        for a in &args {
-            if let Some((g, _)) = self.guard_of(a) {
-                self.mark_moved(&g, span);
-            }
-        }
+        self.escape(&args, span);
         Operand::Place(self.emit_call(&name, &path, args, spans, span))
     }
 
@@ -834,6 +850,7 @@ impl Lower<'_> {
         if let Some(mc) = self.m.methods.get(&method).cloned() {
             return self.model_call(&mc, Some(recv), args, spans, &method, span);
         }
+        self.escape(&args, span);
         let recv_span = self.span_of(&m.receiver);
         let recv = self.borrow(recv, recv_span);
         let mut all = vec![recv];
@@ -853,7 +870,8 @@ impl Lower<'_> {
             .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated);
         match parsed {
             Ok(exprs) => {
-                let v = self.list(exprs.iter());
+                // Macro arguments are borrowed (`format_args!`), never moved.
+                let v = self.list(exprs.iter(), false);
                 let places: Vec<Place> = v.places().into_iter().cloned().collect();
                 if !places.is_empty() {
                     self.emit(StmtKind::Use { places }, span);

@@ -233,3 +233,61 @@ proptest::proptest! {
         }
     }
 }
+
+/// Diagnostics of a snippet checked alone, as `(line, lint)`.
+fn diags(src: &str) -> Vec<(usize, &'static str)> {
+    let file = SourceFile::new("t.rs", src);
+    let report = crate::check::check(
+        std::slice::from_ref(&file),
+        &LockModel::builtin(),
+        &Default::default(),
+    );
+    report
+        .diagnostics
+        .iter()
+        .map(|d| (file.line_col(d.span.start).0, d.lint))
+        .collect()
+}
+
+#[test]
+fn guards_that_escape_are_not_released_here() {
+    // Stored in a field, pushed into a collection, given to a callee: the
+    // lock is not released at the end of this function's scope.
+    for stored in [
+        "self.g = g;",
+        "v.push(g);",
+        "keep(g);",
+        "let t = (g, 1); keep(t);",
+    ] {
+        let src = format!(
+            "fn f(&mut self, mm: &MmWithUser, a: usize) -> u64 {{\n\
+             let g = mm.mmap_read_lock();\n\
+             let p = g.vma_lookup(a).unwrap().as_ptr();\n\
+             {stored}\n\
+             unsafe {{ (*p).vm_flags }}\n\
+             }}"
+        );
+        assert_eq!(diags(&src), [], "{stored}");
+    }
+}
+
+#[test]
+fn deferred_guard_and_conditional_drop_are_exact() {
+    let src = "fn f(mm: &MmWithUser, a: usize, c: bool) -> u64 {\n\
+               let g;\n\
+               if c { g = mm.mmap_read_lock(); } else { return 0; }\n\
+               let p = g.vma_lookup(a).unwrap().as_ptr();\n\
+               if c { drop(g); }\n\
+               unsafe { (*p).vm_flags }\n\
+               }";
+    assert_eq!(diags(src), [(6, "vma_use_after_unlock")]);
+    let early = "fn f(mm: &MmWithUser, a: usize) -> u64 {\n\
+                 loop {\n\
+                 let g = mm.mmap_read_lock();\n\
+                 let Some(v) = g.vma_lookup(a) else { continue; };\n\
+                 let p = v.as_ptr();\n\
+                 if unsafe { (*p).vm_flags } == 0 { break unsafe { (*p).vm_start }; }\n\
+                 }\n\
+                 }";
+    assert_eq!(diags(early), []);
+}
