@@ -225,6 +225,15 @@ mod tests {
     }
 
     #[test]
+    fn prefilter_keeps_rust_files_that_use_the_wrappers() {
+        let p = Prefilter::new(&LockModel::builtin());
+        assert!(p.is_match(b"fn f(g: VmaReadGuard<'_>) -> usize { g.start() }"));
+        assert!(p.is_match(b"fn f(mm: &MmWithUser) { let g = mm.mmap_read_trylock(); }"));
+        assert!(p.is_match(b"extern \"C\" fn f(v: *mut bindings::vm_fault) {}"));
+        assert!(!p.is_match(b"fn f(v: &Vmalloc) { v.len() }"));
+    }
+
+    #[test]
     fn identifiers_without_an_anchor_become_anchors() {
         let extra =
             "[api.grab_ctx_lock]\nparams = [\"mm\"]\neffects = [{ acquire = \"mmap_read(mm)\" }]\n";

@@ -174,3 +174,56 @@ impl RustModel {
         self.drop_functions.iter().any(|d| d == path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LockModel;
+
+    #[test]
+    fn builtin_rust_section_maps_wrappers_onto_the_c_model() {
+        let m = LockModel::builtin();
+        let RustCall::Call { name, args, guard } = &m.rust.methods["lock_vma_under_rcu"] else {
+            panic!("lock_vma_under_rcu is a call");
+        };
+        assert_eq!(name, "lock_vma_under_rcu");
+        assert_eq!(args, &[Arg::Receiver, Arg::Index(0)]);
+        let g = guard.as_ref().unwrap();
+        assert!(g.holds_result && g.option && g.release == "vma_end_read");
+        // Every call and release names an entry of the C model.
+        for c in m.rust.methods.values().chain(m.rust.functions.values()) {
+            if let RustCall::Call { name, guard, .. } = c {
+                assert!(m.api(name).is_some(), "{name}");
+                if let Some(g) = guard {
+                    assert!(m.api(&g.release).is_some(), "{}", g.release);
+                }
+            }
+        }
+        assert_eq!(
+            m.rust.function("kernel::mm::virt::VmaRef::from_raw"),
+            Some(&RustCall::Identity(Arg::Index(0)))
+        );
+        assert_eq!(m.rust.function("from_raw"), None);
+        assert!(m.identifiers().contains(&"VmaReadGuard".to_string()));
+    }
+
+    #[test]
+    fn bad_rust_sections_are_rejected_with_context() {
+        let bad = [
+            (
+                "[rust.methods.x]\ncall = \"a\"\nidentity = \"self\"\n",
+                "exclude",
+            ),
+            ("[rust.functions.x]\nidentity = \"self\"\n", "`self`"),
+            (
+                "[rust.methods.x]\ncall = \"a\"\nguard = { release = \"b\", holds = \"it\" }\n",
+                "holds",
+            ),
+            ("[rust]\nbogus = 1\n", "bogus"),
+        ];
+        for (text, needle) in bad {
+            let err = LockModel::from_sources(&[("r.toml", text)]).unwrap_err();
+            assert!(err.contains("r.toml") && err.contains(needle), "{err}");
+        }
+    }
+}
