@@ -43,7 +43,7 @@ pub fn check_twice(files: &[SourceFile], no_prefilter: bool) -> Report {
     assert_eq!(a.notes, b.notes, "notes differ between runs");
     assert_eq!(a.stats, b.stats, "stats differ between runs");
     let table = Files::new(files.iter().cloned());
-    for format in [Format::Human, Format::Json, Format::Gcc] {
+    for format in [Format::Human, Format::Json, Format::Gcc, Format::RustcJson] {
         let mut out = Vec::new();
         render::render(&mut out, format, &a.diagnostics, &table, false)
             .expect("rendering into a Vec cannot fail");
