@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # SECONDS_PER_TARGET defaults to 300; TARGET defaults to every target
-# (c_frontend, check_pipeline, fault_grammar). Targets run one after the
+# (c_frontend, check_pipeline, fault_grammar, rust_frontend). Targets run one after the
 # other. Per target it prints the runs executed, the time and the crash,
 # timeout and OOM artifacts found (fuzz/artifacts/TARGET/).
 #
@@ -33,7 +33,7 @@ case $secs in
 	exit 2
 	;;
 esac
-all_targets=(c_frontend check_pipeline fault_grammar)
+all_targets=(c_frontend check_pipeline fault_grammar rust_frontend)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,6 +74,11 @@ for t in "${targets[@]}"; do
 	rm -rf "${seeds:?}/$t"
 	mkdir -p "$seeds/$t"
 done
+if [ -d "$seeds/rust_frontend" ]; then
+	for f in $(find "$root/fixtures/rust" -name '*.rs' | sort); do
+		cp "$f" "$seeds/rust_frontend/$(basename "$(dirname "$f")")_$(basename "$f" .rs)"
+	done
+fi
 mapfile -t fixtures < <(find "$root/fixtures/c" -name '*.c' | sort)
 prev=""
 for f in "${fixtures[@]}"; do

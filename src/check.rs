@@ -209,7 +209,7 @@ pub fn check_lowered(
         .zip(&lowered.failed)
         .filter_map(|(f, m)| {
             m.as_ref()
-                .map(|m| format!("{}: the C front end failed: {m}", f.path))
+                .map(|m| format!("{}: the front end failed: {m}", f.path))
         })
         .collect();
     let opaque = |u: &Unit| u.functions.iter().filter(|f| f.opaque_regions > 0).count();
@@ -295,6 +295,15 @@ mod tests {
         // Anchors alone are not enough: `vma` without a model identifier.
         assert!(!p.is_match(b"struct vm_area_struct *vma = NULL; default: break;"));
         assert!(!p.is_match(b"for (i = 0; i < n; i++) local_lock(x);"));
+    }
+
+    #[test]
+    fn prefilter_keeps_rust_files_that_use_the_wrappers() {
+        let p = Prefilter::new(&LockModel::builtin());
+        assert!(p.is_match(b"fn f(g: VmaReadGuard<'_>) -> usize { g.start() }"));
+        assert!(p.is_match(b"fn f(mm: &MmWithUser) { let g = mm.mmap_read_trylock(); }"));
+        assert!(p.is_match(b"extern \"C\" fn f(v: *mut bindings::vm_fault) {}"));
+        assert!(!p.is_match(b"fn f(v: &Vmalloc) { v.len() }"));
     }
 
     #[test]

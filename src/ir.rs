@@ -31,6 +31,17 @@ pub struct Unit {
     pub opaque_functions: usize,
 }
 
+impl Unit {
+    /// Recount [`Unit::opaque_functions`] from the functions.
+    pub fn count_opaque(&mut self) {
+        self.opaque_functions = self
+            .functions
+            .iter()
+            .filter(|f| f.opaque_regions > 0)
+            .count();
+    }
+}
+
 /// A designated initializer of a struct that names functions.
 #[derive(Debug, Clone)]
 pub struct Registration {

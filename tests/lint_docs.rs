@@ -2,7 +2,8 @@
 //! `faultlock explain`, so their examples must be true: every ```` ```c bad ````
 //! block, checked alone as `<id>_bad.c`, produces at least one diagnostic and
 //! only diagnostics of that lint; every ```` ```c good ```` block, checked alone
-//! as `<id>_good.c`, produces none.
+//! as `<id>_good.c`, produces none. ```` ```rust bad ```` / ```` ```rust good ````
+//! blocks are checked the same way as `<id>_bad.rs` / `<id>_good.rs`.
 
 use faultlock::check::{check, CheckOptions};
 use faultlock::lints::{LintInfo, LINTS};
@@ -85,11 +86,23 @@ fn code_blocks(md: &str) -> Vec<Block> {
     blocks
 }
 
+/// Languages of tested examples: info word and file extension.
+const LANGS: &[(&str, &str)] = &[("c", "c"), ("rust", "rs")];
+
 fn blocks_of<'a>(blocks: &'a [Block], kind: &str) -> impl Iterator<Item = &'a Block> + 'a {
+    lang_blocks_of(blocks, "c", kind)
+}
+
+fn lang_blocks_of<'a>(
+    blocks: &'a [Block],
+    lang: &str,
+    kind: &str,
+) -> impl Iterator<Item = &'a Block> + 'a {
     let kind = kind.to_string();
+    let lang = lang.to_string();
     blocks
         .iter()
-        .filter(move |b| b.info.first().map(String::as_str) == Some("c") && b.info.contains(&kind))
+        .filter(move |b| b.info.first() == Some(&lang) && b.info.contains(&kind))
 }
 
 #[test]
@@ -114,12 +127,14 @@ fn pages_are_well_formed() {
             problems.push(format!("lints/{id}.md: no ```c good block"));
         }
         for b in &blocks {
-            if b.info.first().map(String::as_str) == Some("c")
+            let lang = b.info.first().map(String::as_str);
+            if LANGS.iter().any(|(l, _)| Some(*l) == lang)
                 && !(b.info.contains(&"bad".to_string()) || b.info.contains(&"good".to_string()))
             {
                 problems.push(format!(
-                    "lints/{id}.md:{}: C block is neither `bad` nor `good` (so it is not tested)",
-                    b.line
+                    "lints/{id}.md:{}: {} block is neither `bad` nor `good` (so it is not tested)",
+                    b.line,
+                    lang.unwrap_or_default()
                 ));
             }
         }
@@ -131,8 +146,8 @@ fn pages_are_well_formed() {
     );
 }
 
-fn check_example(info: &LintInfo, block: &Block, kind: &str) -> Option<String> {
-    let name = format!("{}_{kind}.c", info.id);
+fn check_example(info: &LintInfo, block: &Block, kind: &str, ext: &str) -> Option<String> {
+    let name = format!("{}_{kind}.{ext}", info.id);
     let file = SourceFile::new(name.as_str(), block.code.as_str());
     let files = [file.clone()];
     let where_ = format!("lints/{}.md:{} ({name})", info.id, block.line);
@@ -186,8 +201,10 @@ fn examples_behave() {
     for info in LINTS {
         let blocks = code_blocks(info.doc);
         for kind in ["bad", "good"] {
-            for block in blocks_of(&blocks, kind) {
-                problems.extend(check_example(info, block, kind));
+            for (lang, ext) in LANGS {
+                for block in lang_blocks_of(&blocks, lang, kind) {
+                    problems.extend(check_example(info, block, kind, ext));
+                }
             }
         }
     }

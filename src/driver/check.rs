@@ -4,7 +4,7 @@ use super::{cli, plural, walk, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::baseline::Baseline;
 use crate::check::{check, Prefilter, Report};
 use crate::config::Config;
-use crate::diag::Level;
+use crate::diag::{Diagnostic, Level};
 use crate::model::LockModel;
 use crate::render::{self, Files, Format};
 use crate::source::SourceFile;
@@ -99,7 +99,22 @@ pub(crate) fn use_color(c: ColorArg) -> bool {
     }
 }
 
+/// Writes the diagnostics of a run in a driver's own format; `success`
+/// says whether the run will exit 0.
+pub type Output<'a> =
+    &'a dyn Fn(&mut dyn Write, &[Diagnostic], &Files, bool) -> std::io::Result<()>;
+
 pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
+    run_check_with(args, levels_in_order, None)
+}
+
+/// [`run_check`] with the diagnostics written by `output` instead of the
+/// renderer `--format` names (`cargo faultlock --message-format json`).
+pub fn run_check_with(
+    args: &CheckArgs,
+    levels_in_order: &[(Level, String)],
+    output: Option<Output>,
+) -> i32 {
     let start = Instant::now();
     let config = match Config::resolve(
         args.config.as_deref(),
@@ -193,6 +208,7 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         FormatArg::Json => Format::Json,
         FormatArg::Gcc => Format::Gcc,
         FormatArg::Sarif => Format::Sarif,
+        FormatArg::RustcJson => Format::RustcJson,
     };
     let nfiles = files.len();
     let lookup = Files::new(files);
@@ -231,13 +247,21 @@ pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
         }
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = render::render(
-        &mut out,
-        format,
-        &report.diagnostics,
-        &lookup,
-        use_color(args.color),
-    )
+    let written = match output {
+        Some(write) => {
+            let success = status == EXIT_OK
+                && report.internal_errors.is_empty()
+                && report.count(Level::Error) == 0;
+            write(&mut out, &report.diagnostics, &lookup, success)
+        }
+        None => render::render(
+            &mut out,
+            format,
+            &report.diagnostics,
+            &lookup,
+            use_color(args.color),
+        ),
+    }
     .and_then(|()| out.flush());
     if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {

@@ -72,6 +72,8 @@ pub enum FormatArg {
     Gcc,
     /// SARIF 2.1.0 (one JSON document), e.g. for GitHub code scanning.
     Sarif,
+    /// rustc's JSON diagnostics (for rust-analyzer and cargo tooling).
+    RustcJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

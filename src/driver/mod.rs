@@ -2,6 +2,7 @@
 //! returns the process exit code: 0 clean, 1 error-level findings, 2 usage
 //! or I/O errors (2 wins over 1).
 
+pub mod cargo;
 pub mod check;
 pub mod cli;
 pub mod kbuild;
@@ -76,7 +77,7 @@ where
 }
 
 /// `-D/-W/-A` occurrences in command-line order.
-fn ordered_levels(m: &ArgMatches) -> Vec<(Level, String)> {
+pub(crate) fn ordered_levels(m: &ArgMatches) -> Vec<(Level, String)> {
     let mut v = Vec::new();
     for (id, level) in [
         ("deny", Level::Error),

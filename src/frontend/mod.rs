@@ -2,6 +2,7 @@
 //! language; the rest of the pipeline only sees the IR.
 
 pub mod c;
+pub mod rust;
 
 use crate::ir::Unit;
 use crate::source::SourceFile;
@@ -48,11 +49,12 @@ impl Lang {
     }
 }
 
-/// Lower one file with the front end for its language. Files in a language
-/// without a front end yet give an empty unit.
+/// Lower one file with the front end for its language. Files in another
+/// language give an empty unit.
 pub fn lower(file: &SourceFile, defines: &Defines) -> Unit {
     match Lang::of_path(&file.path) {
         Some(Lang::C) => c::lower_file(file, defines),
-        Some(Lang::Rust) | None => Unit::default(),
+        Some(Lang::Rust) => rust::lower_file(file),
+        None => Unit::default(),
     }
 }

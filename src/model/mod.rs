@@ -3,8 +3,10 @@
 //! TOML data (`lints/models/*.toml`, embedded in the binary); the format is
 //! documented at the top of `lints/models/linux-mm.toml`.
 
+mod rust;
 mod term;
 
+pub use rust::{Arg, Guard, RustCall, RustModel};
 pub use term::{LockKind, PathExpr, Term};
 
 use crate::frontend::Defines;
@@ -12,10 +14,16 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// The embedded model files, in load order (`(name, text)` pairs).
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "linux-mm.toml",
-    include_str!("../../lints/models/linux-mm.toml"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "linux-mm.toml",
+        include_str!("../../lints/models/linux-mm.toml"),
+    ),
+    (
+        "rust-for-linux.toml",
+        include_str!("../../lints/models/rust-for-linux.toml"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct LockModel {
@@ -33,6 +41,8 @@ pub struct LockModel {
     /// Substrings the file prefilter looks for first (see
     /// `check::Prefilter`); identifiers that contain none are added.
     pub prefilter_anchors: Vec<String>,
+    /// How Rust wrappers map onto the entries above (`[rust]`).
+    pub rust: RustModel,
 }
 
 /// Names that make up the fault lock.
@@ -138,6 +148,7 @@ struct RawModel {
     bug_on: Vec<String>,
     #[serde(default)]
     prefilter_anchors: Vec<String>,
+    rust: Option<rust::RawRust>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +203,7 @@ impl LockModel {
             noreturn: Vec::new(),
             bug_on: Vec::new(),
             prefilter_anchors: Vec::new(),
+            rust: RustModel::default(),
         };
         for (name, text) in sources {
             model.extend(name, text)?;
@@ -209,6 +221,13 @@ impl LockModel {
         self.noreturn.extend(raw.noreturn);
         self.bug_on.extend(raw.bug_on);
         self.prefilter_anchors.extend(raw.prefilter_anchors);
+        if let Some(r) = raw.rust {
+            self.rust.extend(r).map_err(|e| format!("{name}: {e}"))?;
+            self.prefilter_anchors
+                .extend(self.rust.anchors.iter().cloned());
+            self.prefilter_anchors.sort();
+            self.prefilter_anchors.dedup();
+        }
         for (c, bits) in raw.composites {
             self.composites
                 .insert(c, bits.split('|').map(|b| b.trim().to_string()).collect());
@@ -278,7 +297,9 @@ impl LockModel {
             .collect();
         ids.push(self.fault.fault_struct.clone());
         ids.push(self.fault.vma_lock_flag.clone());
+        ids.extend(self.rust.identifiers.iter().cloned());
         ids.sort();
+        ids.dedup();
         ids
     }
 }

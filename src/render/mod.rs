@@ -6,6 +6,7 @@ pub mod gcc;
 pub mod human;
 pub mod json;
 pub mod reply;
+pub mod rustc_json;
 pub mod sarif;
 
 use crate::diag::Diagnostic;
@@ -21,6 +22,8 @@ pub enum Format {
     Gcc,
     /// SARIF 2.1.0, paths relative to the working directory.
     Sarif,
+    /// rustc's JSON diagnostics, one per line.
+    RustcJson,
 }
 
 /// The files a set of diagnostics points into, looked up by display path.
@@ -101,6 +104,7 @@ pub fn render(
             let cwd = std::env::current_dir().ok();
             sarif::render(out, diags, files, cwd.as_deref())
         }
+        Format::RustcJson => rustc_json::render(out, diags, files),
     }
 }
 

@@ -72,11 +72,7 @@ pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
         let alt = lower_text(preproc::preprocess(src, defines, true), defines, true);
         merge(&mut unit, alt);
     }
-    unit.opaque_functions = unit
-        .functions
-        .iter()
-        .filter(|f| f.opaque_regions > 0)
-        .count();
+    unit.count_opaque();
     unit
 }
 
