@@ -66,7 +66,12 @@ pub fn parse(file: &SourceFile) -> (Vec<Suppression>, Vec<Malformed>) {
         // An unterminated block comment is the front end's problem.
         let Some(body_end) = close else { continue };
         let body = &text[from..body_end];
-        let Some(args) = body.trim_start().strip_prefix("allow") else {
+        // `allow` as a whole word; anything else is an annotation.
+        let Some(args) = body
+            .trim_start()
+            .strip_prefix("allow")
+            .filter(|a| a.is_empty() || a.starts_with(|c: char| c == '(' || c.is_whitespace()))
+        else {
             continue;
         };
         let comment_start = line_start + open;
@@ -133,9 +138,13 @@ fn coverage(s: &Suppression, file: &SourceFile, unit: &Unit) -> (usize, usize) {
     if s.trailing {
         return (s.first_line, s.last_line);
     }
-    let lines: Vec<&str> = file.text.split('\n').collect();
+    let starts = file.line_starts();
+    let line = |n: usize| {
+        let end = starts.get(n).map_or(file.text.len(), |&e| e as usize);
+        &file.text[starts[n - 1] as usize..end]
+    };
     let mut next = s.last_line + 1;
-    while next <= lines.len() && blank_or_comment(lines[next - 1]) {
+    while next <= starts.len() && blank_or_comment(line(next)) {
         next += 1;
     }
     for f in &unit.functions {
@@ -283,6 +292,7 @@ mod tests {
 
     #[test]
     fn malformed_and_non_comments() {
+        assert_eq!(sups("/* faultlock: allowed_in(x) */\n"), (vec![], vec![]));
         let (s, bad) = sups("// faultlock: allow double_unlock\n/* faultlock: allow(x */\n/* faultlock: allow() */\nchar *p = \"faultlock: allow(x)\";\n");
         assert!(s.is_empty());
         assert_eq!(bad.len(), 3, "{bad:?}");
