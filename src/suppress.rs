@@ -42,31 +42,61 @@ pub struct Malformed {
 
 const MARK: &str = "faultlock:";
 
+/// 1-based line of a byte offset (a binary search; no character counting).
+fn line_of(file: &SourceFile, offset: usize) -> usize {
+    file.line_starts()
+        .partition_point(|&s| s as usize <= offset)
+        .max(1)
+}
+
+/// The first `pat` at or after `at`, remembering the last answer so that
+/// many queries over one long line or comment stay linear in total.
+fn next_from(text: &str, pat: &str, at: usize, cache: &mut Option<Option<usize>>) -> Option<usize> {
+    match *cache {
+        Some(Some(p)) if p >= at => Some(p),
+        Some(None) => None,
+        _ => {
+            let p = text[at..].find(pat).map(|e| at + e);
+            *cache = Some(p);
+            p
+        }
+    }
+}
+
 /// Every suppression comment of `file`, in order, and the malformed ones.
+/// A comment's text ends at its `*/` or end of line, or at the next
+/// `faultlock:` (so that hostile input with many marks on one line stays
+/// linear).
 pub fn parse(file: &SourceFile) -> (Vec<Suppression>, Vec<Malformed>) {
     let text = &*file.text;
     let mut out = Vec::new();
     let mut bad = Vec::new();
-    let mut from = 0;
-    while let Some(i) = text[from..].find(MARK) {
-        let at = from + i;
-        from = at + MARK.len();
-        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let marks: Vec<usize> = text.match_indices(MARK).map(|(i, _)| i).collect();
+    let (mut next_close, mut next_newline) = (None, None);
+    for (k, &at) in marks.iter().enumerate() {
+        let from = at + MARK.len();
+        let line_start = file.line_starts()[line_of(file, at) - 1] as usize;
         let before = text[line_start..at].trim_end();
         let (open, close) = if before.ends_with("/*") {
-            (before.len() - 2, text[at..].find("*/").map(|e| at + e))
+            (before.len() - 2, next_from(text, "*/", at, &mut next_close))
         } else if before.ends_with("//") {
             (
                 before.len() - 2,
-                Some(text[at..].find('\n').map_or(text.len(), |e| at + e)),
+                Some(next_from(text, "\n", at, &mut next_newline).unwrap_or(text.len())),
             )
         } else {
             continue;
         };
         // An unterminated block comment is the front end's problem.
+        let close = close.map(|c| marks.get(k + 1).map_or(c, |&m| c.min(m)));
         let Some(body_end) = close else { continue };
         let body = &text[from..body_end];
-        let Some(args) = body.trim_start().strip_prefix("allow") else {
+        // `allow` as a whole word; anything else is an annotation.
+        let Some(args) = body
+            .trim_start()
+            .strip_prefix("allow")
+            .filter(|a| a.is_empty() || a.starts_with(|c: char| c == '(' || c.is_whitespace()))
+        else {
             continue;
         };
         let comment_start = line_start + open;
@@ -114,8 +144,8 @@ pub fn parse(file: &SourceFile) -> (Vec<Suppression>, Vec<Malformed>) {
             span,
             lints: ids,
             reason: (!reason.is_empty()).then(|| reason.to_string()),
-            first_line: file.line_col(span.start).0,
-            last_line: file.line_col(span.end).0,
+            first_line: line_of(file, span.start as usize),
+            last_line: line_of(file, span.end as usize),
             trailing: !text[line_start..comment_start].trim().is_empty(),
         });
     }
@@ -128,23 +158,60 @@ fn blank_or_comment(line: &str) -> bool {
     t.is_empty() || t.starts_with("//") || t.starts_with("/*") || t.starts_with('*')
 }
 
-/// The lines a suppression covers: `(first, last)` inclusive.
-fn coverage(s: &Suppression, file: &SourceFile, unit: &Unit) -> (usize, usize) {
-    if s.trailing {
-        return (s.first_line, s.last_line);
-    }
-    let lines: Vec<&str> = file.text.split('\n').collect();
-    let mut next = s.last_line + 1;
-    while next <= lines.len() && blank_or_comment(lines[next - 1]) {
-        next += 1;
-    }
-    for f in &unit.functions {
-        let (start, _) = file.line_col(f.span.start);
-        if start == next {
-            return (s.first_line, file.line_col(f.span.end).0);
+/// What [`coverage`] needs of a file, computed once per file.
+struct Layout {
+    /// For each 1-based line `l` (index `l`), the first line at or after it
+    /// that is not blank or comment-only (`lines + 1` when none).
+    next_code: Vec<usize>,
+    /// First line of each function → its last line.
+    functions: std::collections::HashMap<usize, usize>,
+}
+
+impl Layout {
+    fn new(file: &SourceFile, unit: &Unit) -> Layout {
+        let starts = file.line_starts();
+        let n = starts.len();
+        let mut next_code = vec![n + 1; n + 2];
+        for l in (1..=n).rev() {
+            let end = starts.get(l).map_or(file.text.len(), |&e| e as usize);
+            let text = &file.text[starts[l - 1] as usize..end];
+            next_code[l] = if blank_or_comment(text) {
+                next_code[l + 1]
+            } else {
+                l
+            };
+        }
+        let functions = unit
+            .functions
+            .iter()
+            .map(|f| {
+                (
+                    line_of(file, f.span.start as usize),
+                    line_of(file, f.span.end as usize),
+                )
+            })
+            .collect();
+        Layout {
+            next_code,
+            functions,
         }
     }
-    (s.first_line, s.last_line + 1)
+
+    /// The lines a suppression covers: `(first, last)` inclusive.
+    fn coverage(&self, s: &Suppression) -> (usize, usize) {
+        if s.trailing {
+            return (s.first_line, s.last_line);
+        }
+        let next = self
+            .next_code
+            .get(s.last_line + 1)
+            .copied()
+            .unwrap_or(usize::MAX);
+        match self.functions.get(&next) {
+            Some(&end) => (s.first_line, end),
+            None => (s.first_line, s.last_line + 1),
+        }
+    }
 }
 
 /// Drop the findings that suppressions cover and add one
@@ -180,9 +247,11 @@ pub fn apply(
         .iter()
         .enumerate()
         .map(|(i, (s, _))| {
-            s.iter()
-                .map(|x| coverage(x, &files[i], &units[i]))
-                .collect()
+            if s.is_empty() {
+                return Vec::new();
+            }
+            let layout = Layout::new(&files[i], &units[i]);
+            s.iter().map(|x| layout.coverage(x)).collect()
         })
         .collect();
     let mut kept = Vec::with_capacity(diagnostics.len());
@@ -191,7 +260,7 @@ pub fn apply(
             kept.push(d);
             continue;
         };
-        let line = files[fi].line_col(d.span.start).0;
+        let line = line_of(&files[fi], d.span.start as usize);
         let mut suppressed = false;
         for (si, s) in per_file[fi].0.iter().enumerate() {
             let (a, b) = ranges[fi][si];
@@ -283,9 +352,38 @@ mod tests {
 
     #[test]
     fn malformed_and_non_comments() {
+        assert_eq!(sups("/* faultlock: allowed_in(x) */\n"), (vec![], vec![]));
         let (s, bad) = sups("// faultlock: allow double_unlock\n/* faultlock: allow(x */\n/* faultlock: allow() */\nchar *p = \"faultlock: allow(x)\";\n");
         assert!(s.is_empty());
         assert_eq!(bad.len(), 3, "{bad:?}");
+    }
+
+    /// Many marks on one line or in one unterminated comment: each is
+    /// looked at once (a quadratic scan would take minutes here).
+    #[test]
+    fn many_marks_on_one_line() {
+        let n = 50_000;
+        let block = "/* faultlock: allow(x ".repeat(n);
+        assert_eq!(sups(&block), (vec![], vec![]));
+        let (s, _) = sups(&"// faultlock: allow(a) ".repeat(n));
+        assert_eq!(s.len(), n);
+        assert_eq!(s[1].lints[0].0, "a");
+        let (_, bad) = sups(&"x; // faultlock: allow(".repeat(n));
+        assert_eq!(bad.len(), n);
+    }
+
+    /// One suppression per line, all comment lines: the next code line is
+    /// found once per file, not once per suppression.
+    #[test]
+    fn many_suppression_lines() {
+        let n = 50_000;
+        let text = format!("{}int x;\n", "// faultlock: allow(a)\n".repeat(n));
+        let file = SourceFile::new("a.c", text);
+        let (s, _) = parse(&file);
+        let layout = Layout::new(&file, &Unit::default());
+        let covered: Vec<_> = s.iter().map(|x| layout.coverage(x)).collect();
+        assert_eq!(covered[n - 1], (n, n + 1));
+        assert_eq!(layout.next_code[1], n + 1);
     }
 
     #[test]

@@ -191,3 +191,15 @@ fn include_and_exclude_globs() {
         stderr(&o)
     );
 }
+
+#[test]
+fn readme_example_is_a_valid_config() {
+    let readme = include_str!("../README.md");
+    let section = &readme[readme.find("## Configuration").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let c = faultlock::config::Config::parse(std::path::Path::new("faultlock.toml"), example)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.undefines, ["CONFIG_HUGETLB_PAGE"]);
+    assert_eq!(c.models.len(), 1);
+}
