@@ -16,11 +16,11 @@
 
 use super::check::run_check_with;
 use super::cli::{CheckArgs, FormatArg};
-use super::{ordered_levels, walk, EXIT_ERROR};
+use super::{ordered_levels, parse, walk, EXIT_ERROR};
 use crate::diag::Diagnostic;
 use crate::render::{rustc_json, Files};
 use cargo_metadata::{Metadata, MetadataCommand, Package, Target};
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{Parser, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -65,15 +65,9 @@ where
     if args.get(1).is_some_and(|a| a == "faultlock") {
         args.remove(1);
     }
-    let parsed = CargoCli::command()
-        .try_get_matches_from(args)
-        .and_then(|m| CargoCli::from_arg_matches(&m).map(|c| (c, m)));
-    let (mut cli, matches) = match parsed {
+    let (mut cli, matches) = match parse::<CargoCli, _, _>(args) {
         Ok(x) => x,
-        Err(e) => {
-            let _ = e.print();
-            return e.exit_code();
-        }
+        Err(code) => return code,
     };
     if !cli.check.paths.is_empty() {
         eprintln!("error: `cargo faultlock` takes no paths; it checks the workspace's packages (use --manifest-path)");

@@ -31,15 +31,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let parsed = Cli::command()
-        .try_get_matches_from(args)
-        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
-    let (cli, matches) = match parsed {
+    let (cli, matches) = match parse::<Cli, _, _>(args) {
         Ok(x) => x,
-        Err(e) => {
-            let _ = e.print();
-            return e.exit_code();
-        }
+        Err(code) => return code,
     };
     match cli.command {
         Command::Check(args) => {
@@ -74,6 +68,23 @@ where
         } => kbuild::run_kbuild(config.as_deref(), fail_on_error, &args),
         Command::Lsp { stdio: _ } => lsp::run(),
     }
+}
+
+/// Parse a command line; on a usage error (or `--help`), print clap's
+/// message and give its exit code.
+pub(crate) fn parse<C, I, T>(args: I) -> Result<(C, ArgMatches), i32>
+where
+    C: CommandFactory + FromArgMatches,
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    C::command()
+        .try_get_matches_from(args)
+        .and_then(|m| C::from_arg_matches(&m).map(|c| (c, m)))
+        .map_err(|e| {
+            let _ = e.print();
+            e.exit_code()
+        })
 }
 
 /// `-D/-W/-A` occurrences in command-line order.
