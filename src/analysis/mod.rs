@@ -12,6 +12,7 @@
 //! [`crate::model::Api`]-shaped summary of each analysed function, applied at
 //! its call sites like a model entry.
 
+pub mod annotations;
 mod context;
 mod engine;
 mod eval;
