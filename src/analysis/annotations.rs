@@ -9,7 +9,7 @@
 //! left out here; the `malformed_annotation` lint reports them.
 
 use super::finding::Finding;
-use super::program::FuncId;
+use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
 use super::value::{ObjId, ObjKind, Val};
 use super::FnAnalyzer;
@@ -126,17 +126,16 @@ impl Annotations {
     }
 }
 
-impl FnAnalyzer<'_> {
-    /// The annotations of the function being analysed.
-    pub(super) fn annotated(&self) -> Option<Arc<Annotated>> {
-        let program = self.summaries.program;
-        program
-            .resolve(self.file, &self.func.name)
-            .into_iter()
-            .find(|&i| std::ptr::eq(program.funcs[i].1, self.func))
-            .and_then(|i| program.annotations.of(i).cloned())
-    }
+/// The annotations of a definition, found by identity.
+pub fn of_function(program: &Program, file: usize, func: &Function) -> Option<Arc<Annotated>> {
+    program
+        .resolve(file, &func.name)
+        .into_iter()
+        .find(|&i| std::ptr::eq(program.funcs[i].1, func))
+        .and_then(|i| program.annotations.of(i).cloned())
+}
 
+impl FnAnalyzer<'_> {
     /// The parameters' entry values, as a call would pass them.
     fn param_vals(&mut self) -> Vec<Val> {
         let names: Vec<String> = self.func.params.iter().map(|p| p.name.clone()).collect();
@@ -152,7 +151,7 @@ impl FnAnalyzer<'_> {
     /// releases is held on entry (states where it is known not held are
     /// infeasible), a lock it acquires is not.
     pub(super) fn annotate_entries(&mut self, states: Vec<State>) -> Vec<State> {
-        let Some(ann) = self.annotated() else {
+        let Some(ann) = self.annotated.clone() else {
             return states;
         };
         let vals = self.param_vals();
@@ -199,7 +198,7 @@ impl FnAnalyzer<'_> {
     /// state. Only definite contradictions are reported: an unknown status
     /// or an undecided condition is not.
     pub(super) fn check_annotations(&mut self, st: &State, v: Option<&Val>, span: Span) {
-        let Some(ann) = self.annotated() else {
+        let Some(ann) = self.annotated.clone() else {
             return;
         };
         let vals = self.param_vals();
