@@ -33,7 +33,8 @@ pub fn may_have(text: &[u8]) -> bool {
 /// kernel macros between its start and its body.
 pub fn of_definition(text: &[u8], f: &Function) -> Vec<Annotation> {
     let start = f.span.start as usize;
-    let header_end = body_start(text, f.name_span.end as usize).unwrap_or(start);
+    let end = (f.span.end as usize).min(text.len());
+    let header_end = body_start(text, f.name_span.end as usize, end).unwrap_or(start);
     let mut out = comments_before(text, start);
     out.extend(kernel_macros(text, start, header_end, &f.params));
     out
@@ -71,10 +72,10 @@ pub fn declaration(cx: &Ctx, text: &[u8], decl: Node) -> Option<Declaration> {
 }
 
 /// The `{` opening a definition's body: the first one after the name
-/// outside parentheses.
-fn body_start(text: &[u8], from: usize) -> Option<usize> {
+/// outside parentheses, before the definition's end.
+fn body_start(text: &[u8], from: usize, end: usize) -> Option<usize> {
     let mut depth = 0usize;
-    for (i, &c) in text.get(from..)?.iter().enumerate() {
+    for (i, &c) in text.get(from..end)?.iter().enumerate() {
         match c {
             b'(' => depth += 1,
             b')' => depth = depth.saturating_sub(1),
@@ -86,6 +87,10 @@ fn body_start(text: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// Longest block comment looked at: annotations are short, and the bound
+/// keeps the backward search linear over a file of many functions.
+const MAX_COMMENT: usize = 4096;
+
 /// `faultlock:` comments directly before `start` (only whitespace and other
 /// comments in between), in source order.
 fn comments_before(text: &[u8], start: usize) -> Vec<Annotation> {
@@ -96,7 +101,9 @@ fn comments_before(text: &[u8], start: usize) -> Vec<Annotation> {
             p -= 1;
         }
         let (open, body) = if text[..p].ends_with(b"*/") {
-            let Some(open) = memchr::memmem::rfind(&text[..p - 2], b"/*") else {
+            let from = p.saturating_sub(MAX_COMMENT);
+            let Some(open) = memchr::memmem::rfind(&text[from..p - 2], b"/*").map(|o| o + from)
+            else {
                 break;
             };
             (open, &text[open + 2..p - 2])
@@ -248,6 +255,12 @@ mod tests {
         let anns = comments_before(t, t.len() - 11);
         assert_eq!(anns.len(), 1);
         assert!(anns[0].text.starts_with("releases(fault_lock(vmf),"));
+        // A `*/` whose `/*` is further back than any annotation: the
+        // search stops (it would be quadratic over many functions).
+        let mut t = b"/* faultlock: requires(mmap_read(mm)) ".to_vec();
+        t.extend(vec![b'x'; MAX_COMMENT]);
+        t.extend(b" */\nvoid f(void)");
+        assert!(comments_before(&t, t.len() - 12).is_empty());
     }
 
     #[test]
