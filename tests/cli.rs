@@ -508,3 +508,20 @@ fn color_only_when_asked_or_on_a_tty() {
     );
     assert!(!json.stdout.contains(&0x1b));
 }
+
+#[test]
+fn explain_annotations_prints_the_vocabulary() {
+    let d = tree(&[]);
+    let o = faultlock(d.path(), &["explain", "annotations"]);
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    for needle in [
+        "requires(",
+        "acquires(",
+        "releases(",
+        "#[faultlock::",
+        "/* faultlock:",
+    ] {
+        assert!(out.contains(needle), "{needle} missing:\n{out}");
+    }
+}

@@ -124,7 +124,7 @@ impl FnAnalyzer<'_> {
             .iter()
             .find(|p| p.ty.ptr == 1 && p.ty.base == fm.fault_struct)
         else {
-            return vec![base];
+            return self.annotate_entries(vec![base]);
         };
         let vmf = self.objs.root(&vmf_param.name);
         let flags = self.objs.field(vmf, &fm.flags_field);
@@ -137,7 +137,7 @@ impl FnAnalyzer<'_> {
         if self.ctx.mmap_lock || for_summary {
             flags_allowed.push(false);
         }
-        flags_allowed
+        let states = flags_allowed
             .into_iter()
             .map(|flag| {
                 let mut st = base.clone();
@@ -169,6 +169,7 @@ impl FnAnalyzer<'_> {
                 );
                 st
             })
-            .collect()
+            .collect();
+        self.annotate_entries(states)
     }
 }

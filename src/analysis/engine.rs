@@ -95,6 +95,7 @@ impl FnAnalyzer<'_> {
                             self.eval(&st, op)
                         });
                         self.check_return(&st, v.as_ref(), *span);
+                        self.check_annotations(&st, v.as_ref(), *span);
                         exits.push(Exit {
                             state: st,
                             value: v,

@@ -100,7 +100,7 @@ impl FnAnalyzer<'_> {
         }
     }
 
-    fn truthy_of(&self, st: &State, v: &Val) -> Option<bool> {
+    pub(super) fn truthy_of(&self, st: &State, v: &Val) -> Option<bool> {
         match v {
             Val::Int(n) => Some(*n != 0),
             Val::Null => Some(false),

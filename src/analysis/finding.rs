@@ -55,6 +55,34 @@ pub enum Finding {
         obtained_at: Option<Span>,
         relocked_at: Span,
     },
+    /// A return path of an annotated function that contradicts one of its
+    /// annotations.
+    AnnotationMismatch {
+        /// The return.
+        at: Span,
+        /// The annotation, whitespace collapsed.
+        annotation: String,
+        /// Where it is written (possibly a prototype in another file).
+        ann_file: usize,
+        ann_at: Span,
+        lock: &'static str,
+        /// How the return contradicts it, with `LOCK` standing for the
+        /// lock: "with the LOCK still held", "without holding the LOCK", ...
+        problem: &'static str,
+        /// The release on this path, when the lock is released.
+        released_at: Option<(Span, Arc<str>)>,
+    },
+    /// A call to a function annotated `requires(L)` on a path where L was
+    /// released (`released_at`) or is known not held.
+    RequiredLockNotHeld {
+        at: Span,
+        callee: String,
+        annotation: String,
+        ann_file: usize,
+        ann_at: Span,
+        lock: &'static str,
+        released_at: Option<(Span, Arc<str>)>,
+    },
     /// The analysis of this function hit its state bound and stopped early;
     /// findings after that point may be missing.
     Bounded { at: Span },
@@ -71,6 +99,8 @@ impl Finding {
             | Finding::MmapAssertUnderVmaLock { at, .. }
             | Finding::RetryWithLockHeld { at, .. }
             | Finding::StaleVma { at, .. }
+            | Finding::AnnotationMismatch { at, .. }
+            | Finding::RequiredLockNotHeld { at, .. }
             | Finding::Bounded { at }
             | Finding::Internal { at, .. } => *at,
         }

@@ -12,6 +12,7 @@
 //! [`crate::model::Api`]-shaped summary of each analysed function, applied at
 //! its call sites like a model entry.
 
+pub mod annotations;
 mod context;
 mod engine;
 mod eval;
@@ -71,6 +72,8 @@ pub struct FnAnalyzer<'a> {
     pub passed_flags: PassedFlags,
     /// The arguments of the call being applied, as written (for messages).
     pub call_args: Vec<String>,
+    /// The function's lock annotations, if any.
+    pub annotated: Option<std::sync::Arc<annotations::Annotated>>,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -81,7 +84,9 @@ impl<'a> FnAnalyzer<'a> {
         summaries: &'a Summaries<'a>,
         ctx: EntryContext,
     ) -> Self {
+        let annotated = annotations::of_function(summaries.program, file, func);
         FnAnalyzer {
+            annotated,
             model,
             file,
             func,

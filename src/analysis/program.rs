@@ -2,6 +2,7 @@
 //! definition in the caller's own file wins (C `static` functions and
 //! same-file helpers), otherwise every definition of that name elsewhere.
 
+use super::annotations::Annotations;
 use crate::ir::{Function, Unit};
 use std::collections::HashMap;
 
@@ -12,6 +13,8 @@ pub struct Program<'a> {
     /// `(file index, function)` for every lowered function.
     pub funcs: Vec<(usize, &'a Function)>,
     by_name: HashMap<&'a str, Vec<FuncId>>,
+    /// The lock annotations of definitions and declarations.
+    pub annotations: Annotations,
 }
 
 impl<'a> Program<'a> {
@@ -25,7 +28,12 @@ impl<'a> Program<'a> {
         for (id, (_, f)) in funcs.iter().enumerate() {
             by_name.entry(f.name.as_str()).or_default().push(id);
         }
-        Program { funcs, by_name }
+        let annotations = Annotations::new(units, &funcs);
+        Program {
+            funcs,
+            by_name,
+            annotations,
+        }
     }
 
     /// The definitions a call to `name` from `file` can reach (several for

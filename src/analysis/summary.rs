@@ -6,6 +6,7 @@
 //! VMA parameters it dereferences, and which mmap_locks it asserts with no
 //! lock of its own (with the call chain to the assert).
 
+use super::annotations::Annotated;
 use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
 use super::value::{ObjId, Val};
@@ -14,6 +15,7 @@ use crate::ir::{Callee, Function, StmtKind};
 use crate::model::{Api, Effect, EffectKind, LockKind, LockModel, PathExpr, Term, When};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Summaries by function, looked up through the program's name
 /// resolution.
@@ -21,13 +23,45 @@ use std::collections::HashMap;
 pub struct Summaries<'p> {
     pub program: &'p Program<'p>,
     by_func: HashMap<FuncId, Summary>,
+    /// Annotated bodiless declarations, by name.
+    declared: HashMap<String, Vec<Summary>>,
 }
 
 impl<'p> Summaries<'p> {
-    pub fn new(program: &'p Program<'p>) -> Self {
+    pub fn new(program: &'p Program<'p>, model: &LockModel) -> Self {
+        // A declaration has no body to tell which VMAs it dereferences:
+        // like an unknown function, it uses every VMA passed to it.
+        let declared = program
+            .annotations
+            .declarations()
+            .map(|(name, anns)| {
+                let sums = anns
+                    .iter()
+                    .map(|a| {
+                        let mut s = annotated(a.clone(), None);
+                        // Uses come first: they happen while the caller's
+                        // locks are still held.
+                        for (index, p) in a.params.iter().enumerate().rev() {
+                            if p.ptr == 1 && p.base == model.fault.vma_struct {
+                                let path = PathExpr::Param {
+                                    index,
+                                    fields: vec![],
+                                };
+                                let e = effect(EffectKind::Uses, LockKind::Use, path, When::Always);
+                                s.api.effects.insert(0, e);
+                                s.chains.insert(0, Vec::new());
+                            }
+                        }
+                        s
+                    })
+                    .collect();
+                (name.clone(), sums)
+            })
+            .collect();
         Summaries {
             program,
             by_func: HashMap::new(),
+            declared,
         }
     }
 
@@ -35,6 +69,13 @@ impl<'p> Summaries<'p> {
     /// definition it can reach has one and they agree.
     pub fn get(&self, file: usize, name: &str) -> Option<&Summary> {
         let ids = self.program.resolve(file, name);
+        if ids.is_empty() {
+            let all = self.declared.get(name)?;
+            return all
+                .iter()
+                .find(|s| s.annotated.as_ref().is_some_and(|a| a.file == file))
+                .or(all.first());
+        }
         let first = self.by_func.get(ids.first()?)?;
         ids[1..]
             .iter()
@@ -54,6 +95,9 @@ pub struct Summary {
     pub result_bits: Vec<String>,
     /// No path of the function reaches a return.
     pub noreturn: bool,
+    /// The function's lock annotations, when it has some: then its lock
+    /// effects are exactly theirs.
+    pub annotated: Option<Arc<Annotated>>,
 }
 
 /// Outcome of one lock at one exit, relative to entry.
@@ -135,7 +179,7 @@ pub fn infer<'p>(
             .unwrap_or(0);
     }
     let max_level = level.iter().copied().max().unwrap_or(0);
-    let mut summaries = Summaries::new(program);
+    let mut summaries = Summaries::new(program, model);
     for l in 0..=max_level {
         let batch: Vec<&Vec<usize>> = sccs
             .iter()
@@ -148,6 +192,11 @@ pub fn infer<'p>(
             .map(|scc| solve_scc(scc, model, contexts, &summaries, &callees))
             .collect();
         for (i, s) in results.into_iter().flatten() {
+            // Annotations override inference.
+            let s = match program.annotations.of(i) {
+                Some(a) => Some(annotated(a.clone(), s)),
+                None => s,
+            };
             if let Some(s) = s {
                 summaries.by_func.insert(i, s);
             }
@@ -189,6 +238,31 @@ fn solve_scc(
         last = now;
     }
     scc.iter().map(|&i| (i, None)).collect()
+}
+
+/// The summary of an annotated function: its annotations' effects, then,
+/// from the inferred summary (if any), the VMAs it uses and returns.
+fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
+    let mut api = ann.api.clone();
+    let mut chains = vec![Vec::new(); api.effects.len()];
+    let (mut result_bits, mut noreturn) = (Vec::new(), false);
+    if let Some(s) = inferred {
+        for (e, c) in s.api.effects.into_iter().zip(s.chains) {
+            if matches!(e.kind, EffectKind::Uses | EffectKind::ReturnsVma) {
+                api.effects.push(e);
+                chains.push(c);
+            }
+        }
+        result_bits = s.result_bits;
+        noreturn = s.noreturn;
+    }
+    Summary {
+        api,
+        chains,
+        result_bits,
+        noreturn,
+        annotated: Some(ann),
+    }
 }
 
 fn called_names(f: &Function) -> Vec<&str> {
@@ -239,6 +313,7 @@ fn summarize_inner(
             chains: Vec::new(),
             result_bits: Vec::new(),
             noreturn: false,
+            annotated: None,
         });
     }
     let ctx = contexts.get(&id).copied().unwrap_or_default();
@@ -421,6 +496,7 @@ fn summarize_inner(
         chains,
         result_bits,
         noreturn: exits.is_empty(),
+        annotated: None,
     })
 }
 
@@ -476,6 +552,15 @@ fn returned_vma(
 /// an empty summary and no findings, and is not analysed.
 pub fn relevant(file: usize, f: &Function, model: &LockModel, summaries: &Summaries) -> bool {
     let fm = &model.fault;
+    if !f.annotations.is_empty()
+        || summaries
+            .program
+            .annotations
+            .declared(file, &f.name)
+            .is_some()
+    {
+        return true;
+    }
     if f.params
         .iter()
         .any(|p| p.ty.ptr == 1 && (p.ty.base == fm.fault_struct || p.ty.base == fm.vma_struct))

@@ -504,11 +504,22 @@ impl FnAnalyzer<'_> {
                 match summary {
                     // An assert reached in a callee: report it with the chain.
                     Some(sum) if e.kind == EffectKind::Assert => {
-                        if let Some(key) = self.resolve(&s, &e.term, vals, result) {
-                            let mut chain = vec![name.to_string()];
-                            chain.extend(sum.chains[i].iter().cloned());
-                            self.assert_lock(&s, key, span, chain);
+                        let Some(key) = self.resolve(&s, &e.term, vals, result) else {
+                            continue;
+                        };
+                        // `requires(L)`: the lock must be held at the call.
+                        let requires = sum
+                            .annotated
+                            .as_ref()
+                            .and_then(|a| a.anns.iter().find(|(ann, _, _)| ann.effect() == *e));
+                        if let Some((_, text, at)) = requires {
+                            let file = sum.annotated.as_ref().map_or(self.file, |a| a.file);
+                            self.require_lock(&s, key, span, name, (file, *at, text));
+                            continue;
                         }
+                        let mut chain = vec![name.to_string()];
+                        chain.extend(sum.chains[i].iter().cloned());
+                        self.assert_lock(&s, key, span, chain);
                     }
                     _ => self.effect(&mut s, e.kind, &e.term, name, vals, result, span),
                 }

@@ -20,9 +20,10 @@ pub enum Command {
     Check(CheckArgs),
     /// List every lint with its default level and summary.
     Lints,
-    /// Print the documentation page of a lint.
+    /// Print the documentation page of a lint, or of the lock annotations
+    /// (`explain annotations`).
     Explain {
-        /// Lint id, e.g. vma_use_after_unlock.
+        /// Lint id, e.g. vma_use_after_unlock, or `annotations`.
         lint: String,
     },
     /// The kernel build's $(CHECK) hook, like sparse: `make C=2

@@ -47,10 +47,13 @@ where
             review::run_review(&args, &ordered_levels(sub))
         }
         Command::Lints => print_lints(),
-        Command::Explain { lint } => match lints::find(&lint) {
-            Some(info) => {
-                print!("{}", info.doc);
-                if !info.doc.ends_with('\n') {
+        Command::Explain { lint } => match lints::find(&lint)
+            .map(|l| l.doc)
+            .or((lint == "annotations").then_some(lints::ANNOTATIONS_DOC))
+        {
+            Some(doc) => {
+                print!("{doc}");
+                if !doc.ends_with('\n') {
                     println!();
                 }
                 EXIT_OK

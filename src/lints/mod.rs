@@ -2,12 +2,15 @@
 //! documentation pages (embedded from `lints/*.md`). Each lint's logic
 //! lives in its own module and turns analysis findings into diagnostics.
 
+mod annotation_mismatch;
 mod context;
 mod double_unlock;
 mod fault_branch;
+mod malformed_annotation;
 mod manual_fault_lock_assert;
 mod manual_fault_lock_release;
 mod mmap_assert_under_vma_lock;
+mod requires_not_held;
 mod retry_with_lock_held;
 mod stale_vma_after_relock;
 pub(crate) mod unused_suppression;
@@ -28,6 +31,9 @@ pub fn run_all(cx: &LintCx) -> Vec<Diagnostic> {
     stale_vma_after_relock::check(cx, &mut out);
     manual_fault_lock_assert::check(cx, &mut out);
     manual_fault_lock_release::check(cx, &mut out);
+    annotation_mismatch::check(cx, &mut out);
+    requires_not_held::check(cx, &mut out);
+    malformed_annotation::check(cx, &mut out);
     out
 }
 
@@ -92,7 +98,25 @@ pub static LINTS: &[LintInfo] = &[
         Level::Warning,
         "a `faultlock: allow(...)` comment that suppresses nothing or names an unknown lint"
     ),
+    lint!(
+        "annotation_mismatch",
+        Level::Error,
+        "an annotated function's body contradicts its lock annotation"
+    ),
+    lint!(
+        "requires_not_held",
+        Level::Error,
+        "a function annotated requires(L) called where L is released or not held"
+    ),
+    lint!(
+        "malformed_annotation",
+        Level::Error,
+        "a lock annotation that does not parse or names an unknown parameter"
+    ),
 ];
+
+/// The annotation vocabulary page, printed by `faultlock explain annotations`.
+pub const ANNOTATIONS_DOC: &str = include_str!("../../lints/annotations.md");
 
 pub fn find(id: &str) -> Option<&'static LintInfo> {
     LINTS.iter().find(|l| l.id == id)

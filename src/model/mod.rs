@@ -3,6 +3,7 @@
 //! TOML data (`lints/models/*.toml`, embedded in the binary); the format is
 //! documented at the top of `lints/models/linux-mm.toml`.
 
+pub mod annotation;
 mod rust;
 mod term;
 
@@ -298,6 +299,8 @@ impl LockModel {
         ids.push(self.fault.fault_struct.clone());
         ids.push(self.fault.vma_lock_flag.clone());
         ids.extend(self.rust.identifiers.iter().cloned());
+        // Lock annotations (`/* faultlock: ... */`, `#[faultlock::...]`).
+        ids.push("faultlock".to_string());
         ids.sort();
         ids.dedup();
         ids
@@ -345,25 +348,43 @@ fn parse_effect(e: &RawEffect, params: &[String]) -> Result<Effect, String> {
     } else {
         term::parse_term(text, params)?
     };
-    let when = match e.when.as_deref() {
-        None | Some("always") => When::Always,
-        Some("nonzero") | Some("true") => When::NonZero,
-        Some("zero") | Some("false") => When::Zero,
-        Some("nonnull") => When::NonNull,
-        Some("null") => When::Null,
-        Some(w) => {
-            let bits =
-                |s: &str| -> Vec<String> { s.split('|').map(|b| b.trim().to_string()).collect() };
+    let when = parse_when(e.when.as_deref().unwrap_or("always"))?;
+    Ok(Effect { kind, term, when })
+}
+
+/// A condition on a call's result, as written in model data and in
+/// annotations (`nonnull`, `zero`, `bits:A|B`, ...).
+pub fn parse_when(text: &str) -> Result<When, String> {
+    let bits = |s: &str| -> Result<Vec<String>, String> {
+        let names: Vec<String> = s.split('|').map(|b| b.trim().to_string()).collect();
+        if names
+            .iter()
+            .any(|b| b.is_empty() || !b.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        {
+            return Err(format!(
+                "`{text}`: expected constant names separated by `|`, like `bits:VM_FAULT_RETRY|VM_FAULT_COMPLETED`"
+            ));
+        }
+        Ok(names)
+    };
+    Ok(match text.trim() {
+        "always" => When::Always,
+        "nonzero" | "true" => When::NonZero,
+        "zero" | "false" => When::Zero,
+        "nonnull" => When::NonNull,
+        "null" => When::Null,
+        w => {
             if let Some(b) = w.strip_prefix("bits:") {
-                When::Bits(bits(b))
+                When::Bits(bits(b)?)
             } else if let Some(b) = w.strip_prefix("nobits:") {
-                When::NoBits(bits(b))
+                When::NoBits(bits(b)?)
             } else {
-                return Err(format!("unknown condition `{w}`"));
+                return Err(format!(
+                    "unknown condition `{w}`; expected nonnull, null, true, nonzero, false, zero, bits:A|B or nobits:A|B"
+                ));
             }
         }
-    };
-    Ok(Effect { kind, term, when })
+    })
 }
 
 #[cfg(test)]

@@ -17,31 +17,7 @@ pub fn lower_function(cx: &Ctx, n: Node) -> Option<Function> {
             .unwrap_or_default(),
         ptr: info.ptr,
     };
-    let mut params = Vec::new();
-    if let Some(pl) = info.params {
-        for p in kids(pl) {
-            if p.kind() != "parameter_declaration" {
-                continue;
-            }
-            let Some(d) = p.child_by_field_name("declarator") else {
-                continue;
-            };
-            let pi = declarator(cx, d);
-            if let Some((pn, pnode)) = pi.name {
-                params.push(Var {
-                    name: pn.to_string(),
-                    ty: TypeRef {
-                        base: p
-                            .child_by_field_name("type")
-                            .map(|t| type_base(cx, t))
-                            .unwrap_or_default(),
-                        ptr: pi.ptr,
-                    },
-                    span: span(pnode),
-                });
-            }
-        }
-    }
+    let params = info.params.map(|pl| params(cx, pl)).unwrap_or_default();
     let mut l = Lower::new(cx);
     l.vars.extend(params.iter().map(|p| p.name.clone()));
     l.cur = l.new_block();
@@ -71,6 +47,34 @@ pub fn lower_function(cx: &Ctx, n: Node) -> Option<Function> {
         blocks: compact(l.blocks),
         opaque_regions,
     })
+}
+
+/// The named parameters of a parameter list.
+pub fn params(cx: &Ctx, list: Node) -> Vec<Var> {
+    let mut params = Vec::new();
+    for p in kids(list) {
+        if p.kind() != "parameter_declaration" {
+            continue;
+        }
+        let Some(d) = p.child_by_field_name("declarator") else {
+            continue;
+        };
+        let pi = declarator(cx, d);
+        if let Some((pn, pnode)) = pi.name {
+            params.push(Var {
+                name: pn.to_string(),
+                ty: TypeRef {
+                    base: p
+                        .child_by_field_name("type")
+                        .map(|t| type_base(cx, t))
+                        .unwrap_or_default(),
+                    ptr: pi.ptr,
+                },
+                span: span(pnode),
+            });
+        }
+    }
+    params
 }
 
 /// Drop blocks unreachable from the entry and renumber; unterminated

@@ -5,6 +5,7 @@
 //! `kernel_macros.toml`) → tree-sitter → [`lower`] (CST → IR). Both text
 //! passes keep every byte offset, so all spans point into the original text.
 
+mod annot;
 mod budget;
 mod expr;
 mod func;
@@ -121,6 +122,9 @@ fn merge(unit: &mut Unit, alt: Unit) {
 }
 
 fn lower_text(pre: Vec<u8>, defines: &Defines, split: bool) -> Unit {
+    // Annotations are read from the text before normalisation blanks the
+    // kernel's lock macros.
+    let annotated = annot::may_have(&pre).then(|| pre.clone());
     let norm = normalize::normalize(pre);
     let trees = parse(&norm.text, split);
     let cx = lower::Ctx {
@@ -136,7 +140,15 @@ fn lower_text(pre: Vec<u8>, defines: &Defines, split: bool) -> Unit {
     while let Some(n) = stack.pop() {
         match n.kind() {
             "function_definition" => items.push(n),
-            "declaration" => regs::registrations(&cx, n, &mut unit.registrations),
+            "declaration" => {
+                regs::registrations(&cx, n, &mut unit.registrations);
+                if let Some(d) = annotated
+                    .as_deref()
+                    .and_then(|text| annot::declaration(&cx, text, n))
+                {
+                    unit.declarations.push(d);
+                }
+            }
             "translation_unit"
             | "ERROR"
             | "preproc_if"
@@ -158,5 +170,10 @@ fn lower_text(pre: Vec<u8>, defines: &Defines, split: bool) -> Unit {
         .into_iter()
         .filter_map(|n| func::lower_function(&cx, n))
         .collect();
+    if let Some(text) = &annotated {
+        for f in &mut unit.functions {
+            f.annotations = annot::of_definition(text, f);
+        }
+    }
     unit
 }

@@ -366,7 +366,8 @@ impl Lower<'_> {
                 self.borrow(v, span)
             }
             Expr::Reference(r) => {
-                // `&*p` is `p`; `&mut x` of a local may be written through.
+                // `&*p` is `p`; `&mut x` of a local may be written through;
+                // `&(*p).f` is C's `&p->f`, an address (e.g. of a lock).
                 if let Expr::Unary(u) = &*r.expr {
                     if matches!(u.op, UnOp::Deref(_)) {
                         return self.expr(&u.expr);
@@ -375,8 +376,8 @@ impl Lower<'_> {
                 let v = self.expr(&r.expr);
                 match v {
                     Operand::Place(p)
-                        if r.mutability.is_some()
-                            && p.proj.is_empty()
+                        if ((r.mutability.is_some() && p.proj.is_empty())
+                            || p.proj.contains(&Proj::Deref))
                             && !p.base.starts_with('$')
                             && self.guard_of(&Operand::Place(p.clone())).is_none() =>
                     {

@@ -1,0 +1,8 @@
+use faultlock_attrs as faultlock;
+
+#[faultlock::requires(spinlock(mm))]
+fn f(mm: &u32) {
+    let _ = mm;
+}
+
+fn main() {}

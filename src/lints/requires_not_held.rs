@@ -1,0 +1,42 @@
+//! `requires_not_held`: a function annotated `requires(L)` called on a
+//! path where L was released or is known not held.
+
+use super::context::LintCx;
+use crate::analysis::Finding;
+use crate::diag::Diagnostic;
+
+pub const ID: &str = "requires_not_held";
+
+pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
+    for l in cx.findings {
+        let Finding::RequiredLockNotHeld {
+            at,
+            callee,
+            annotation,
+            ann_file,
+            ann_at,
+            lock,
+            released_at,
+        } = &l.finding
+        else {
+            continue;
+        };
+        let state = if released_at.is_some() {
+            "released"
+        } else {
+            "not held"
+        };
+        let message = format!("`{callee}()` requires the {lock}, which is {state} on this path");
+        let mut d = cx.diag(ID, l.file, Some(&l.function), *at, message);
+        if let Some((span, by)) = released_at {
+            d.labels
+                .push(cx.label(l.file, *span, format!("{lock} released here by `{by}()`")));
+        }
+        d.labels.push(cx.label(
+            *ann_file,
+            *ann_at,
+            format!("`{callee}()` is annotated `{annotation}` here"),
+        ));
+        out.push(d);
+    }
+}
