@@ -110,6 +110,7 @@ fn phases(a: &Arc<str>, b: &Arc<str>, edits: usize) {
     worker::recheck(&mut ws, &|| false);
     let mut times: [Vec<f64>; 3] = Default::default();
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    let cpu_start = cpu_ms();
     for version in 2..2 + edits as i32 {
         let text = if version % 2 == 0 { b } else { a };
         ws.set_text(uri.clone(), text.clone(), version);
@@ -123,6 +124,7 @@ fn phases(a: &Arc<str>, b: &Arc<str>, edits: usize) {
         ws.diff(&report);
         times[2].push(ms(t));
     }
+    let cpu = cpu_start.zip(cpu_ms()).map(|(a, b)| (b - a) / edits as f64);
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -133,6 +135,21 @@ fn phases(a: &Arc<str>, b: &Arc<str>, edits: usize) {
         median(&mut times[1]),
         median(&mut times[2])
     );
+    if let Some(cpu) = cpu {
+        // Wall times above depend on what else runs on the machine; the
+        // CPU time, summed over threads, does not.
+        eprintln!("re-check CPU time (all threads), mean of {edits}: {cpu:.1} ms");
+    }
+}
+
+/// CPU time of this process so far (user + system, every thread), from
+/// `/proc/self/stat` in clock ticks of 10 ms; `None` off Linux.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0)
 }
 
 /// Median milliseconds from `didChange` to its diagnostics, through the

@@ -463,6 +463,31 @@ fn malformed_messages_get_errors_and_the_server_lives_on() {
 }
 
 #[test]
+fn every_checked_version_of_an_open_document_is_published() {
+    let mut s = Server::start();
+    s.initialize(json!({}), None);
+    // A clean file: an empty list says it was checked.
+    s.open(
+        URI,
+        MANUAL_RELEASE
+            .replace("vma_end_read(vmf->vma)", "x()")
+            .as_str(),
+    );
+    assert_eq!(s.diagnostics(URI), Vec::<Value>::new());
+    // An edit that changes no finding is published too, with its version.
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2},
+               "contentChanges": [{"range": range(0, 0, 0, 0), "text": "\n"}]}),
+    );
+    let m = s.wait_for("version 2", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2
+    });
+    assert_eq!(m["params"]["diagnostics"], json!([]));
+    assert!(s.shutdown_and_exit().success());
+}
+
+#[test]
 fn exit_without_shutdown_is_status_1() {
     let mut s = Server::start();
     s.initialize(json!({}), None);

@@ -36,6 +36,10 @@ pub struct Workspace {
     open: HashMap<usize, i32>,
     /// The diagnostics last published per file (only non-empty ones).
     published: BTreeMap<usize, Vec<Diagnostic>>,
+    /// The version of each open document last published: every checked
+    /// version of an open document is published, clean ones included, so
+    /// the client knows it was checked.
+    published_versions: HashMap<usize, i32>,
 }
 
 /// The faultlock path of a document: its file-system path for `file:`
@@ -73,6 +77,7 @@ impl Workspace {
             on_disk: Vec::new(),
             open: HashMap::new(),
             published: BTreeMap::new(),
+            published_versions: HashMap::new(),
         }
     }
 
@@ -131,6 +136,7 @@ impl Workspace {
             return;
         };
         self.open.remove(&i);
+        self.published_versions.remove(&i);
         let disk = self.on_disk[i]
             .then(|| std::fs::read(&path).ok())
             .flatten()
@@ -161,7 +167,8 @@ impl Workspace {
     }
 
     /// The documents whose diagnostics differ from those last published
-    /// (cleared ones included), and the fixes of every document with
+    /// (cleared ones included) or that are open with a version not yet
+    /// published, and the fixes of every document with
     /// diagnostics, by URI.
     pub fn diff(
         &mut self,
@@ -192,9 +199,15 @@ impl Workspace {
         }
         let mut fixes = HashMap::new();
         let mut out = Vec::new();
+        let unpublished = self
+            .open
+            .iter()
+            .filter(|(i, v)| self.published_versions.get(i) != Some(v))
+            .map(|(i, _)| i);
         let files: BTreeSet<usize> = per_file
             .keys()
             .chain(self.published.keys())
+            .chain(unpublished)
             .copied()
             .collect();
         for i in files {
@@ -208,9 +221,17 @@ impl Workspace {
                     fixes: file_fixes,
                 },
             );
-            if self.published.get(&i) == Some(&diags) {
+            let same = self
+                .published
+                .get(&i)
+                .map_or(diags.is_empty(), |p| *p == diags);
+            if same && version.map_or(true, |v| self.published_versions.get(&i) == Some(&v)) {
                 continue;
             }
+            match version {
+                Some(v) => self.published_versions.insert(i, v),
+                None => self.published_versions.remove(&i),
+            };
             if diags.is_empty() {
                 self.published.remove(&i);
             } else {
