@@ -764,3 +764,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_trees_configuration_applies() {
+    let (_d, t) = tree_copy();
+    std::fs::write(
+        t.join("faultlock.toml"),
+        "[lints]\nmanual_fault_lock_assert = \"allow\"\n",
+    )
+    .unwrap();
+    let p = patches().join("uffd_vma_lock.patch");
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "review",
+            p.to_str().unwrap(),
+            "--tree",
+            t.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        faultlock(&a, &patches(), None)
+    };
+    let lints: Vec<String> = findings(&run(&[])).into_iter().map(|f| f.0).collect();
+    assert_eq!(lints, ["manual_fault_lock_release"]);
+    // The command line goes on top of the configuration.
+    let again = findings(&run(&["-W", "manual_fault_lock_assert"]));
+    assert_eq!(again, expected());
+    // A broken configuration is a usage error.
+    std::fs::write(t.join("faultlock.toml"), "[lintz]\n").unwrap();
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("faultlock.toml:1:"),
+        "{}",
+        text(&o.stderr)
+    );
+}

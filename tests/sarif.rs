@@ -159,3 +159,42 @@ fn the_validator_rejects_a_broken_log() {
     let e = try_validate(&path).unwrap_err();
     assert!(e.contains("runs/0/results/0/level"), "{e}");
 }
+
+#[test]
+fn review_sarif_validates_and_matches_its_json() {
+    let patch = root().join("fixtures/patches/uffd_vma_lock.patch");
+    let tree = root().join("fixtures/patches/tree");
+    let run = |format: &str| {
+        faultlock(
+            root(),
+            &[
+                "review",
+                patch.to_str().unwrap(),
+                "--tree",
+                tree.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+        )
+    };
+    let (s, j) = (run("sarif"), run("json"));
+    assert_eq!(s.status.code(), Some(0), "{}", stderr(&s));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("review.sarif");
+    std::fs::write(&path, &s.stdout).unwrap();
+    validate(&path);
+    let v: Value = serde_json::from_slice(&s.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let json: Vec<Value> = stdout(&j)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 4, "three asserts and one release");
+    assert_eq!(results.len(), json.len());
+    for (r, j) in results.iter().zip(&json) {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(r["ruleId"], j["lint"]);
+        assert_eq!(loc["artifactLocation"]["uri"], "fs/userfaultfd.c");
+        assert_eq!(loc["region"]["startLine"], j["line"]);
+    }
+}

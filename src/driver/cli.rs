@@ -160,6 +160,8 @@ pub enum ReviewFormatArg {
     Human,
     Json,
     Gcc,
+    /// SARIF 2.1.0 (one JSON document), e.g. for GitHub code scanning.
+    Sarif,
     /// A plain-text reply e-mail, ready to send.
     Reply,
 }
@@ -186,6 +188,10 @@ pub struct ReviewArgs {
     pub color: ColorArg,
     #[command(flatten)]
     pub levels: LevelArgs,
+    /// Configuration file [default: faultlock.toml found from the tree
+    /// upward, up to a `.git` directory].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Do not respect .gitignore/.ignore files when reading the tree.
     #[arg(long)]
     pub no_ignore: bool,

@@ -8,8 +8,8 @@ mod tree;
 use super::check::use_color;
 use super::{cli, plural, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::check::{check, CheckOptions, Report};
+use crate::config::Config;
 use crate::diag::{Diagnostic, Level};
-use crate::lints::LintLevels;
 use crate::model::LockModel;
 use crate::render::{self, reply, Files, Format};
 use crate::review::{compare, parse_input, Patch};
@@ -174,13 +174,22 @@ impl Outcome<'_> {
     }
 }
 
-fn levels_of(args: &ReviewArgs, in_order: &[(Level, String)]) -> Result<LintLevels, String> {
-    let mut levels = LintLevels::default();
-    levels.deny_warnings = args.levels.deny_warnings;
+/// The model and options of a review: the tree's `faultlock.toml` (or
+/// `--config`), then the command line on top.
+fn settings(
+    args: &ReviewArgs,
+    in_order: &[(Level, String)],
+    tree: Option<&Path>,
+) -> Result<(LockModel, CheckOptions), String> {
+    let config = Config::resolve(args.config.as_deref(), tree).map_err(|e| e.to_string())?;
+    let (model, mut opts) = config.apply().map_err(|e| e.to_string())?;
+    opts.levels.deny_warnings |= args.levels.deny_warnings;
     for (level, id) in in_order {
-        levels.set(id, *level)?;
+        opts.levels.set(id, *level)?;
     }
-    Ok(levels)
+    opts.defines
+        .extend(args.defines.iter().map(|d| cli::parse_define(d)));
+    Ok((model, opts))
 }
 
 pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32 {
@@ -188,10 +197,6 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
     let fail = |e: String| {
         eprintln!("error: {e}");
         EXIT_ERROR
-    };
-    let levels = match levels_of(args, levels_in_order) {
-        Ok(l) => l,
-        Err(e) => return fail(e),
     };
     let bytes = match read_patch(args.patch.as_deref()) {
         Ok(b) => b,
@@ -222,7 +227,10 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         },
         None => git_toplevel(),
     };
-    let model = LockModel::builtin();
+    let (model, opts) = match settings(args, levels_in_order, tree.as_deref()) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
     let applied = match &tree {
         Some(t) => match apply_tree(t, &patches) {
             Ok(m) => Some((t.clone(), m)),
@@ -276,11 +284,6 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
             }
         }
     }
-    let opts = CheckOptions {
-        levels,
-        defines: args.defines.iter().map(|d| cli::parse_define(d)).collect(),
-        ..CheckOptions::default()
-    };
     let run = |files: &[SourceFile]| {
         if files.is_empty() {
             Report::default()
@@ -324,6 +327,7 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
             ReviewFormatArg::Human => Some(Format::Human),
             ReviewFormatArg::Json => Some(Format::Json),
             ReviewFormatArg::Gcc => Some(Format::Gcc),
+            ReviewFormatArg::Sarif => Some(Format::Sarif),
             ReviewFormatArg::Reply => None,
         };
         match format {
