@@ -647,3 +647,31 @@ fn arbitrary_bytes_never_crash_the_server() {
         assert_eq!(status.code(), Some(1), "case {case}: {log}");
     }
 }
+
+#[test]
+fn the_workspace_configuration_applies() {
+    // faultlock.toml in the workspace folder turns the lint into a warning;
+    // a broken one is logged and the defaults stay in force.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bug.c"), BUGGY).unwrap();
+    std::fs::write(
+        dir.path().join("faultlock.toml"),
+        "[lints]\nvma_use_after_unlock = \"warning\"\n",
+    )
+    .unwrap();
+    let root = url_of(dir.path());
+    let mut s = Server::start();
+    s.initialize(json!({}), Some(&root));
+    let diags = s.diagnostics(&format!("{root}/bug.c"));
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["severity"], 2, "warning, as configured");
+    assert!(s.shutdown_and_exit().success());
+
+    std::fs::write(dir.path().join("faultlock.toml"), "[lintz]\n").unwrap();
+    let mut s = Server::start();
+    s.initialize(json!({}), Some(&root));
+    let diags = s.diagnostics(&format!("{root}/bug.c"));
+    assert_eq!(diags[0]["severity"], 1, "the default level");
+    assert!(s.stderr().contains("faultlock.toml:1:"), "{}", s.stderr());
+    assert!(s.shutdown_and_exit().success());
+}

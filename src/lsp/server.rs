@@ -9,6 +9,7 @@ use super::transport::{Incoming, Outgoing};
 use super::worker::{self, log, Job, Shared};
 use super::workspace::{uri_to_path, Workspace};
 use crate::check::CheckOptions;
+use crate::config::Config;
 use crate::model::LockModel;
 use crossbeam_channel::Sender;
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -238,7 +239,8 @@ impl Server {
             .into_iter()
             .filter(|r| r.is_absolute() && r.is_dir())
             .collect();
-        let ws = Workspace::new(LockModel::builtin(), CheckOptions::default(), self.encoding);
+        let (model, opts) = workspace_settings(roots.first());
+        let ws = Workspace::new(model, opts, self.encoding);
         let (tx, rx) = crossbeam_channel::unbounded();
         let (out, shared) = (self.out.clone(), self.shared.clone());
         self.worker = Some(std::thread::spawn(move || worker::run(ws, rx, out, shared)));
@@ -325,4 +327,20 @@ impl Server {
 fn params<P: DeserializeOwned>(v: serde_json::Value) -> Result<P, (ErrorCode, String)> {
     serde_json::from_value(v)
         .map_err(|e| (ErrorCode::InvalidParams, format!("invalid params: {e}")))
+}
+
+/// The workspace's `faultlock.toml` (found from the first folder upward) as
+/// model and options. A broken one is logged and the defaults are used, so
+/// that the editor keeps its diagnostics.
+fn workspace_settings(root: Option<&PathBuf>) -> (LockModel, CheckOptions) {
+    let Some(root) = root else {
+        return (LockModel::builtin(), CheckOptions::default());
+    };
+    match Config::resolve(None, Some(root)).and_then(|c| c.apply()) {
+        Ok(x) => x,
+        Err(e) => {
+            log(format!("{e}; using the default settings"));
+            (LockModel::builtin(), CheckOptions::default())
+        }
+    }
 }
