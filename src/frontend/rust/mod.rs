@@ -23,6 +23,8 @@
 //!   large stack, and inputs nested deeper than a bound are not given to
 //!   syn at all (syn's parser recurses).
 
+mod call;
+mod control;
 mod expr;
 mod lower;
 mod scan;
