@@ -346,6 +346,22 @@ fn introduced_error_and_its_revert() {
         None,
     );
     assert!(text(&reply.stdout).contains("This patch also fixes"));
+    // SARIF stays one JSON document; the fixed finding is a note on stderr.
+    let sarif = faultlock(
+        &[
+            "review",
+            revert.to_str().unwrap(),
+            "--tree",
+            t.to_str().unwrap(),
+            "--format",
+            "sarif",
+        ],
+        &t,
+        None,
+    );
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("one JSON document");
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
+    assert!(text(&sarif.stderr).contains("fixed by this patch"));
 }
 
 #[test]

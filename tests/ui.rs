@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-/// File extensions the harness picks up (C now, Rust once its front end lands).
+/// File extensions the harness picks up (C and Rust).
 const EXTENSIONS: &[&str] = &["c", "h", "rs"];
 
 /// One expected diagnostic.

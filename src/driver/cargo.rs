@@ -29,7 +29,13 @@ use std::path::{Path, PathBuf};
     name = "cargo-faultlock",
     bin_name = "cargo faultlock",
     version,
-    about = "Check the packages of a cargo workspace with faultlock (no build needed)"
+    about = "Check the packages of a cargo workspace with faultlock (no build needed)",
+    // The packages' sources are the paths; `check`'s PATH argument is
+    // rejected, so it is not advertised.
+    mut_arg("paths", |a| a.hide(true)),
+    mut_arg("config", |a| a.help(
+        "Configuration file [default: faultlock.toml found from the package sources upward, up to a `.git` directory]"
+    ))
 )]
 pub struct CargoCli {
     /// Path to Cargo.toml of the package or workspace.

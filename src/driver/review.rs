@@ -340,8 +340,9 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
             )
             .and_then(|()| {
                 let fixed = outcome.fixed_lines();
-                if f == Format::Json {
-                    // JSON Lines keep the `check` contract: introduced only.
+                if matches!(f, Format::Json | Format::Sarif) {
+                    // Machine-readable output keeps the `check` contract
+                    // (introduced findings only); fixed ones go to stderr.
                     notes.extend(fixed.lines().map(|l| l.replacen(": note: ", ": ", 1)));
                     Ok(())
                 } else {
