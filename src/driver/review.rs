@@ -7,7 +7,9 @@ mod tree;
 
 use super::check::use_color;
 use super::{cli, plural, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::check::{check, CheckOptions, Report};
+use crate::check::{
+    check_lowered, effective_defines, lower_all, lower_one, CheckOptions, Prefilter, Report,
+};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Level};
 use crate::model::LockModel;
@@ -268,30 +270,42 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         }
         None => (apply_fragments(&patches), Vec::new()),
     };
-    let mut pre_set = context.clone();
-    let mut post_set = context;
+    let (mut pre_touched, mut post_touched) = (Vec::new(), Vec::new());
     for (path, t) in &touched {
         if let (Some(pre), Some(pp)) = (&t.pre, &t.pre_path) {
             // Under its new name, so that a renamed file's findings match.
             let shown = if t.post.is_some() { path } else { pp };
             if is_source(shown) {
-                pre_set.push(SourceFile::new(shown.as_str(), pre.as_str()));
+                pre_touched.push(SourceFile::new(shown.as_str(), pre.as_str()));
             }
         }
         if let Some((post, _)) = &t.post {
             if is_source(path) {
-                post_set.push(SourceFile::new(path.as_str(), post.as_str()));
+                post_touched.push(SourceFile::new(path.as_str(), post.as_str()));
             }
         }
     }
-    let run = |files: &[SourceFile]| {
-        if files.is_empty() {
+    // The rest of the tree is the same on both sides: it is lowered once and
+    // only the touched files are lowered per side.
+    let context_units = lower_all(&context, &model, &opts);
+    let defines = effective_defines(&model, &opts);
+    let prefilter = Prefilter::new(&model);
+    let run = |touched_files: Vec<SourceFile>| {
+        let mut files = context.clone();
+        let mut lowered = context_units.clone();
+        for f in touched_files {
+            lowered.set(files.len(), lower_one(&f, &defines, Some(&prefilter)));
+            files.push(f);
+        }
+        let report = if files.is_empty() {
             Report::default()
         } else {
-            check(files, &model, &opts)
-        }
+            check_lowered(&files, &lowered, &model, &opts)
+        };
+        (report, files)
     };
-    let (pre_report, post_report) = (run(&pre_set), run(&post_set));
+    let (pre_report, pre_set) = run(pre_touched);
+    let (post_report, post_set) = run(post_touched);
     let pre_files = Files::new(pre_set);
     let post_files = Files::new(post_set);
     let mut o = compare::compare(
