@@ -525,3 +525,23 @@ fn explain_annotations_prints_the_vocabulary() {
         assert!(out.contains(needle), "{needle} missing:\n{out}");
     }
 }
+
+#[test]
+fn a_tree_hidden_by_its_ignore_rules_is_said_not_skipped_silently() {
+    // Debian's linux-source tarball ends its .gitignore with `/*`.
+    let d = tree(&[(".gitignore", "/*\n"), ("mm/a.c", "int x;\n")]);
+    let o = faultlock(d.path(), &["check", "."]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("excluded by .gitignore/.ignore rules; use --no-ignore"),
+        "{}",
+        stderr(&o)
+    );
+    let o = faultlock(d.path(), &["check", "--no-ignore", "."]);
+    assert!(
+        !stderr(&o).contains("--no-ignore to check"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("1 file,"), "{}", stderr(&o));
+}

@@ -28,6 +28,7 @@ pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(S
                 errors.push((root.display().to_string(), "not a regular file".to_string()))
             }
             Ok(_) => {
+                let before = files.len();
                 let walk = WalkBuilder::new(root)
                     .hidden(true)
                     .git_ignore(respect_ignore)
@@ -62,12 +63,36 @@ pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(S
                         Err(err) => errors.push((root.display().to_string(), err.to_string())),
                     }
                 }
+                if respect_ignore && files.len() == before && hidden_by_ignore_rules(root) {
+                    // Not an error (the user may mean it), but never silent:
+                    // Debian's linux-source tarball ignores its whole top
+                    // level through .gitignore.
+                    eprintln!(
+                        "note: every C/Rust file under {} is excluded by .gitignore/.ignore rules; use --no-ignore to check them",
+                        root.display()
+                    );
+                }
             }
         }
     }
     files.sort();
     files.dedup();
     (files, errors)
+}
+
+/// Whether `root` has a C or Rust file when ignore rules are not applied
+/// (stops at the first one).
+fn hidden_by_ignore_rules(root: &Path) -> bool {
+    WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(false)
+        .git_exclude(false)
+        .ignore(false)
+        .git_global(false)
+        .follow_links(false)
+        .build()
+        .flatten()
+        .any(|e| e.file_type().is_some_and(|t| t.is_file()) && wanted(e.path()))
 }
 
 #[cfg(test)]
