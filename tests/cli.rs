@@ -2,8 +2,10 @@
 //! input walking, determinism. Human-output snapshots live in
 //! `tests/snapshots/`; `UPDATE_SNAPSHOTS=1 cargo test` rewrites them.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::{faultlock, stderr, stdout, tree};
+use std::process::Output;
 
 /// Use after `handle_userfault()` returned RETRY: `vma_use_after_unlock`.
 const UAF_USERFAULT: &str = "\
@@ -59,38 +61,11 @@ static void r(struct vm_fault *vmf)
 }
 ";
 
-fn faultlock(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultlock"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run faultlock")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
 fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
 }
 
 /// A temp dir holding `files` (relative path, contents).
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (p, text) in files {
-        let p = dir.path().join(p);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
-
 fn json_lines(o: &Output) -> Vec<serde_json::Value> {
     stdout(o)
         .lines()

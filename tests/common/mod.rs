@@ -1,5 +1,5 @@
-//! Helpers shared by the end-to-end tests of configuration, SARIF,
-//! baselines and the kbuild mode.
+//! Helpers shared by the end-to-end tests (CLI, configuration, SARIF,
+//! baselines, the kbuild mode).
 #![allow(dead_code)]
 
 use std::path::Path;
