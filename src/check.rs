@@ -202,6 +202,29 @@ pub fn check_lowered(
     model: &LockModel,
     opts: &CheckOptions,
 ) -> Report {
+    check_lowered_with(files, lowered, model, opts, None)
+}
+
+/// [`check_lowered`], reusing per-function analysis results kept in
+/// `cache` by the previous call (see [`analysis::analyze_cached`]); the
+/// report is the same.
+pub fn check_lowered_cached(
+    files: &[SourceFile],
+    lowered: &Lowered,
+    model: &LockModel,
+    opts: &CheckOptions,
+    cache: &mut analysis::FnCache,
+) -> Report {
+    check_lowered_with(files, lowered, model, opts, Some(cache))
+}
+
+fn check_lowered_with(
+    files: &[SourceFile],
+    lowered: &Lowered,
+    model: &LockModel,
+    opts: &CheckOptions,
+    cache: Option<&mut analysis::FnCache>,
+) -> Report {
     let units = &lowered.units;
     let parsed = &lowered.parsed;
     let mut internal_errors: Vec<String> = files
@@ -226,7 +249,10 @@ pub fn check_lowered(
             .map(|((f, u), _)| (f.path.clone(), u.functions.len(), opaque(u)))
             .collect(),
     };
-    let findings = analysis::analyze(units, model);
+    let findings = match cache {
+        Some(cache) => analysis::analyze_cached(units, model, cache),
+        None => analysis::analyze(units, model),
+    };
     let notes: Vec<String> = findings
         .iter()
         .filter_map(|l| match l.finding {

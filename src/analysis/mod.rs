@@ -18,6 +18,7 @@ mod engine;
 mod eval;
 pub mod finding;
 mod liveness;
+mod memo;
 pub mod program;
 mod state;
 pub mod summary;
@@ -111,6 +112,18 @@ impl<'a> FnAnalyzer<'a> {
 /// Analyse every function of every unit together; findings are sorted and
 /// deterministic whatever the thread count.
 pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
+    analyze_with(units, model, None)
+}
+
+/// [`analyze`], reusing the final-pass results of functions whose inputs
+/// are unchanged since the last call with the same `cache` (the language
+/// server's re-check). The results are those of [`analyze`]: see
+/// [`memo`] for what a cached result is keyed on.
+pub fn analyze_cached(units: &[Unit], model: &LockModel, cache: &mut FnCache) -> Vec<Located> {
+    analyze_with(units, model, Some(cache))
+}
+
+fn analyze_with(units: &[Unit], model: &LockModel, cache: Option<&mut FnCache>) -> Vec<Located> {
     let program = Program::new(units);
     let contexts = entry_contexts(&program, units, model);
     let (summaries, levels) = summary::infer(&program, model, &contexts);
@@ -119,64 +132,96 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
     let max_level = levels.iter().copied().max().unwrap_or(0);
     let mut passed: HashMap<FuncId, (bool, bool)> = HashMap::new();
     let mut out: Vec<Located> = Vec::new();
+    let mut next_cache = FnCache::default();
     for level in (0..=max_level).rev() {
-        let results: Vec<(Vec<Located>, PassedFlags)> = (0..program.funcs.len())
+        let old = cache.as_deref();
+        let results: Vec<(Option<String>, FnResult)> = (0..program.funcs.len())
             .into_par_iter()
             .filter(|&id| levels[id] == level)
             .filter(|&id| {
                 let (file, f) = program.funcs[id];
                 summary::relevant(file, f, model, &summaries)
             })
-            .map(|id| (id, program.funcs[id]))
-            .map(|(id, (file, f))| {
+            .map(|id| {
+                let (file, f) = program.funcs[id];
                 let ctx = narrowed(&contexts, &passed, id);
-                let run = || {
-                    let mut a = FnAnalyzer::new(model, file, f, &summaries, ctx);
-                    a.record_passed_flags = true;
-                    let entries = a.entry_states(false);
-                    a.run(entries);
-                    if a.bounded {
-                        a.findings.insert(Finding::Bounded { at: f.name_span });
-                    }
-                    let found = merge_variants(std::mem::take(&mut a.findings));
-                    (found, std::mem::take(&mut a.passed_flags))
+                let key = old.map(|_| memo::key(&summaries, model, file, f, ctx));
+                let hit = old.zip(key.as_ref()).and_then(|(c, k)| c.get(k));
+                let result = match hit {
+                    Some(r) => r.clone(),
+                    None => analyze_one(&summaries, model, file, f, ctx),
                 };
-                // A defect in the analysis of one function must not take
-                // the others down: it becomes an internal-error finding.
-                let (found, flags) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-                    .unwrap_or_else(|e| {
-                        let message = panic_message(&*e);
-                        (
-                            vec![Finding::Internal {
-                                at: f.name_span,
-                                message,
-                            }],
-                            Vec::new(),
-                        )
-                    });
-                let found = found
-                    .into_iter()
-                    .map(|finding| Located {
-                        file,
-                        function: f.name.clone(),
-                        finding,
-                    })
-                    .collect();
-                (found, flags)
+                (key, result)
             })
             .collect();
-        for (found, flags) in results {
-            out.extend(found);
-            for (callee, flag) in flags {
-                let e = passed.entry(callee).or_insert((false, false));
-                e.0 |= flag != Some(false);
-                e.1 |= flag != Some(true);
+        for (key, (found, flags)) in results {
+            for (callee, flag) in &flags {
+                let e = passed.entry(*callee).or_insert((false, false));
+                e.0 |= *flag != Some(false);
+                e.1 |= *flag != Some(true);
+            }
+            out.extend(found.iter().cloned());
+            if let Some(key) = key {
+                next_cache.insert(key, (found, flags));
             }
         }
+    }
+    if let Some(cache) = cache {
+        *cache = next_cache;
     }
     out.sort();
     out.dedup();
     out
+}
+
+/// The final-pass findings of one function and the fault-flag values it
+/// passes to its callees.
+type FnResult = (Vec<Located>, PassedFlags);
+
+/// Final-pass results by [`memo::key`].
+pub type FnCache = HashMap<String, FnResult>;
+
+/// The final pass over one function.
+fn analyze_one(
+    summaries: &Summaries,
+    model: &LockModel,
+    file: usize,
+    f: &Function,
+    ctx: EntryContext,
+) -> FnResult {
+    let run = || {
+        let mut a = FnAnalyzer::new(model, file, f, summaries, ctx);
+        a.record_passed_flags = true;
+        let entries = a.entry_states(false);
+        a.run(entries);
+        if a.bounded {
+            a.findings.insert(Finding::Bounded { at: f.name_span });
+        }
+        let found = merge_variants(std::mem::take(&mut a.findings));
+        (found, std::mem::take(&mut a.passed_flags))
+    };
+    // A defect in the analysis of one function must not take the others
+    // down: it becomes an internal-error finding.
+    let (found, flags) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .unwrap_or_else(|e| {
+            let message = panic_message(&*e);
+            (
+                vec![Finding::Internal {
+                    at: f.name_span,
+                    message,
+                }],
+                Vec::new(),
+            )
+        });
+    let found = found
+        .into_iter()
+        .map(|finding| Located {
+            file,
+            function: f.name.clone(),
+            finding,
+        })
+        .collect();
+    (found, flags)
 }
 
 /// The entry context of `f`, narrowed to the fault-flag values its

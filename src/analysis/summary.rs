@@ -265,7 +265,7 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
     }
 }
 
-fn called_names(f: &Function) -> Vec<&str> {
+pub(super) fn called_names(f: &Function) -> Vec<&str> {
     f.blocks
         .iter()
         .flat_map(|b| &b.stmts)

@@ -40,6 +40,9 @@ pub struct Workspace {
     /// version of an open document is published, clean ones included, so
     /// the client knows it was checked.
     published_versions: HashMap<usize, i32>,
+    /// The analysis results of the last check, per function, reused by the
+    /// next one where a function's inputs did not change.
+    analysis_cache: std::sync::Mutex<crate::analysis::FnCache>,
 }
 
 /// The faultlock path of a document: its file-system path for `file:`
@@ -78,6 +81,7 @@ impl Workspace {
             open: HashMap::new(),
             published: BTreeMap::new(),
             published_versions: HashMap::new(),
+            analysis_cache: Default::default(),
         }
     }
 
@@ -163,7 +167,23 @@ impl Workspace {
 
     /// Analyse and lint every file with the cached units.
     pub fn check(&self) -> Report {
-        check::check_lowered(&self.files, &self.lowered, &self.model, &self.opts)
+        // A panic during a check (caught by the worker) poisons the lock;
+        // start from an empty cache then.
+        let mut cache = self
+            .analysis_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if self.analysis_cache.is_poisoned() {
+            cache.clear();
+            self.analysis_cache.clear_poison();
+        }
+        check::check_lowered_cached(
+            &self.files,
+            &self.lowered,
+            &self.model,
+            &self.opts,
+            &mut cache,
+        )
     }
 
     /// The documents whose diagnostics differ from those last published
