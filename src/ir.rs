@@ -193,6 +193,52 @@ impl Callee {
     }
 }
 
+/// Building a function's CFG block by block, shared by the front ends: a
+/// lowering context says where its blocks, current block and temporary
+/// counter live, and gets the rest.
+pub trait CfgBuilder {
+    fn cfg_parts(&mut self) -> (&mut Vec<Block>, &mut BlockId, &mut u32);
+
+    fn new_block(&mut self) -> BlockId {
+        let (blocks, _, _) = self.cfg_parts();
+        blocks.push(Block::default());
+        blocks.len() - 1
+    }
+
+    fn emit(&mut self, kind: StmtKind, span: Span) {
+        let (blocks, cur, _) = self.cfg_parts();
+        blocks[*cur].stmts.push(Stmt { kind, span });
+    }
+
+    /// End the current block (if still open) with `t`.
+    fn terminate(&mut self, t: Terminator) {
+        let (blocks, cur, _) = self.cfg_parts();
+        let b = &mut blocks[*cur];
+        if matches!(b.term, Terminator::None) {
+            b.term = t;
+        }
+    }
+
+    fn goto(&mut self, target: BlockId) {
+        self.terminate(Terminator::Goto(target));
+    }
+
+    /// Terminate and continue in a fresh (unreachable) block.
+    fn terminate_dead(&mut self, t: Terminator) {
+        self.terminate(t);
+        let b = self.new_block();
+        *self.cfg_parts().1 = b;
+    }
+
+    /// A fresh temporary, `$tN`.
+    fn temp(&mut self) -> Place {
+        let (_, _, n) = self.cfg_parts();
+        let p = Place::var(format!("$t{n}"));
+        *n += 1;
+        p
+    }
+}
+
 /// A memory location: a variable followed by projections.
 /// `vmf->vma->vm_mm` is `vmf` `[Deref, Field(vma), Deref, Field(vm_mm)]`;
 /// `(*vma).vm_flags` is the same as `vma->vm_flags`.

@@ -58,6 +58,12 @@ pub struct Lower<'a> {
     pub depth: u32,
 }
 
+impl CfgBuilder for Lower<'_> {
+    fn cfg_parts(&mut self) -> (&mut Vec<Block>, &mut BlockId, &mut u32) {
+        (&mut self.blocks, &mut self.cur, &mut self.ntemp)
+    }
+}
+
 impl<'a> Lower<'a> {
     pub fn new(cx: &'a Ctx<'a>) -> Self {
         Lower {
@@ -74,40 +80,6 @@ impl<'a> Lower<'a> {
             opaque: 0,
             depth: 0,
         }
-    }
-
-    pub fn new_block(&mut self) -> BlockId {
-        self.blocks.push(Block::default());
-        self.blocks.len() - 1
-    }
-
-    pub fn emit(&mut self, kind: StmtKind, sp: Span) {
-        let cur = self.cur;
-        self.blocks[cur].stmts.push(Stmt { kind, span: sp });
-    }
-
-    /// End the current block (if still open) with `t`.
-    pub fn terminate(&mut self, t: Terminator) {
-        let b = &mut self.blocks[self.cur];
-        if matches!(b.term, Terminator::None) {
-            b.term = t;
-        }
-    }
-
-    pub fn goto(&mut self, target: BlockId) {
-        self.terminate(Terminator::Goto(target));
-    }
-
-    /// Terminate and continue in a fresh (unreachable) block.
-    pub fn terminate_dead(&mut self, t: Terminator) {
-        self.terminate(t);
-        self.cur = self.new_block();
-    }
-
-    pub fn temp(&mut self) -> Place {
-        let p = Place::var(format!("$t{}", self.ntemp));
-        self.ntemp += 1;
-        p
     }
 
     /// Emit an opaque region for `n` with the places found in its text.

@@ -71,6 +71,12 @@ pub struct Lower<'a> {
     pub nested: Vec<syn::ItemFn>,
 }
 
+impl CfgBuilder for Lower<'_> {
+    fn cfg_parts(&mut self) -> (&mut Vec<Block>, &mut BlockId, &mut u32) {
+        (&mut self.blocks, &mut self.cur, &mut self.ntemp)
+    }
+}
+
 impl<'a> Lower<'a> {
     pub fn new(m: &'a RustModel, base: usize) -> Self {
         let mut l = Lower {
@@ -99,33 +105,6 @@ impl<'a> Lower<'a> {
         Span::new(self.base + r.start, self.base + r.end)
     }
 
-    pub fn new_block(&mut self) -> BlockId {
-        self.blocks.push(Block::default());
-        self.blocks.len() - 1
-    }
-
-    pub fn emit(&mut self, kind: StmtKind, span: Span) {
-        let cur = self.cur;
-        self.blocks[cur].stmts.push(Stmt { kind, span });
-    }
-
-    pub fn terminate(&mut self, t: Terminator) {
-        let b = &mut self.blocks[self.cur];
-        if matches!(b.term, Terminator::None) {
-            b.term = t;
-        }
-    }
-
-    pub fn goto(&mut self, target: BlockId) {
-        self.terminate(Terminator::Goto(target));
-    }
-
-    /// Terminate and continue in a fresh (unreachable) block.
-    pub fn terminate_dead(&mut self, t: Terminator) {
-        self.terminate(t);
-        self.cur = self.new_block();
-    }
-
     pub fn branch(&mut self, kind: CondKind, span: Span, then_bb: BlockId, else_bb: BlockId) {
         self.terminate(Terminator::Branch {
             cond: Cond { kind, span },
@@ -133,12 +112,6 @@ impl<'a> Lower<'a> {
             else_bb,
             stmt_span: None,
         });
-    }
-
-    pub fn temp(&mut self) -> Place {
-        let p = Place::var(format!("$t{}", self.ntemp));
-        self.ntemp += 1;
-        p
     }
 
     /// Declare a local (flat: shadowing reuses the name) in the current scope.
