@@ -43,6 +43,15 @@ pub struct Malformed {
 const MARK: &str = "faultlock:";
 
 /// 1-based line of a byte offset (a binary search; no character counting).
+/// The text after `allow` when a `faultlock:` comment body is a suppression:
+/// `allow` as a whole word. Anything else is a lock annotation; the C front
+/// end uses the same test, so every such comment is one or the other.
+pub fn allow_args(body: &str) -> Option<&str> {
+    body.trim_start()
+        .strip_prefix("allow")
+        .filter(|a| !a.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+}
+
 fn line_of(file: &SourceFile, offset: usize) -> usize {
     file.line_starts()
         .partition_point(|&s| s as usize <= offset)
@@ -91,12 +100,7 @@ pub fn parse(file: &SourceFile) -> (Vec<Suppression>, Vec<Malformed>) {
         let close = close.map(|c| marks.get(k + 1).map_or(c, |&m| c.min(m)));
         let Some(body_end) = close else { continue };
         let body = &text[from..body_end];
-        // `allow` as a whole word; anything else is an annotation.
-        let Some(args) = body
-            .trim_start()
-            .strip_prefix("allow")
-            .filter(|a| a.is_empty() || a.starts_with(|c: char| c == '(' || c.is_whitespace()))
-        else {
+        let Some(args) = allow_args(body) else {
             continue;
         };
         let comment_start = line_start + open;
@@ -356,6 +360,14 @@ mod tests {
         let (s, bad) = sups("// faultlock: allow double_unlock\n/* faultlock: allow(x */\n/* faultlock: allow() */\nchar *p = \"faultlock: allow(x)\";\n");
         assert!(s.is_empty());
         assert_eq!(bad.len(), 3, "{bad:?}");
+        // Not an identifier after `allow`: a malformed suppression, never
+        // silently neither a suppression nor an annotation.
+        let (s, bad) = sups(
+            "/* faultlock: allow-double_unlock */
+",
+        );
+        assert!(s.is_empty());
+        assert_eq!(bad.len(), 1, "{bad:?}");
     }
 
     /// Many marks on one line or in one unterminated comment: each is

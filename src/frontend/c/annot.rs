@@ -143,10 +143,7 @@ fn comment_annotation(body: &[u8], span: Span) -> Option<Annotation> {
         .collect();
     let joined = joined.join("\n");
     let rest = joined.trim().strip_prefix("faultlock:")?.trim();
-    let is_allow = rest
-        .strip_prefix("allow")
-        .is_some_and(|r| !r.starts_with(|c: char| c.is_alphanumeric() || c == '_'));
-    if is_allow {
+    if crate::suppress::allow_args(rest).is_some() {
         return None;
     }
     Some(Annotation {
