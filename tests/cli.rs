@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{faultlock, stderr, stdout, tree};
+use common::{faultlock, stderr, stdout, tree, UAF};
 use std::process::Output;
 
 /// Use after `handle_userfault()` returned RETRY: `vma_use_after_unlock`.
@@ -16,21 +16,6 @@ static vm_fault_t f(struct vm_fault *vmf)
 \tif (ret & VM_FAULT_RETRY)
 \t\treturn vma->vm_flags & VM_SHARED ? ret : ret;
 \treturn ret;
-}
-";
-
-/// Use after `mmap_read_unlock()`: `vma_use_after_unlock`.
-const UAF_FIND_VMA: &str = "\
-static unsigned long g(struct mm_struct *mm, unsigned long a)
-{
-\tstruct vm_area_struct *vma;
-\tunsigned long x;
-
-\tmmap_read_lock(mm);
-\tvma = find_vma(mm, a);
-\tmmap_read_unlock(mm);
-\tx = vma->vm_start;
-\treturn x;
 }
 ";
 
@@ -178,7 +163,7 @@ fn clean_file_exits_0() {
 
 #[test]
 fn use_after_unlock_exits_1() {
-    for src in [UAF_USERFAULT, UAF_FIND_VMA] {
+    for src in [UAF_USERFAULT, UAF] {
         let d = tree(&[("x.c", src)]);
         let o = faultlock(d.path(), &["check", "--color", "never", "x.c"]);
         assert_eq!(code(&o), 1, "{src}");
@@ -334,7 +319,7 @@ fn json_contract() {
 
 #[test]
 fn json_is_sorted_by_file_line_column_lint() {
-    let two = format!("{UAF_FIND_VMA}\n{UAF_USERFAULT}");
+    let two = format!("{UAF}\n{UAF_USERFAULT}");
     let d = tree(&[
         ("b.c", UAF_USERFAULT),
         ("a/z.c", &two),
@@ -430,7 +415,7 @@ fn gitignore_and_hidden_dirs_are_respected() {
 #[test]
 fn output_does_not_depend_on_threads() {
     let mut files = Vec::new();
-    let srcs = [UAF_USERFAULT, UAF_FIND_VMA, CLEAN, MANUAL_RELEASE];
+    let srcs = [UAF_USERFAULT, UAF, CLEAN, MANUAL_RELEASE];
     for i in 0..24 {
         files.push((format!("d{}/f{i}.c", i % 3), srcs[i % srcs.len()]));
     }
@@ -457,7 +442,7 @@ fn output_does_not_depend_on_threads() {
 fn human_snapshots() {
     for (name, src) in [
         ("cli_use_after_userfault", UAF_USERFAULT),
-        ("cli_use_after_unlock", UAF_FIND_VMA),
+        ("cli_use_after_unlock", UAF),
         ("cli_manual_release", MANUAL_RELEASE),
     ] {
         let d = tree(&[("x.c", src)]);
