@@ -25,6 +25,9 @@ pub struct CheckOptions {
     /// Parse every file, not only those that mention the model's
     /// identifiers (for parse-health measurements).
     pub no_prefilter: bool,
+    /// The kernel release the model was built for, and why that one (for
+    /// `--stats` and verbose output).
+    pub kernel: crate::model::KernelChoice,
 }
 
 /// Counts for the summary line and for measurement scripts.

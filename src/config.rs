@@ -5,6 +5,7 @@
 //! include = ["mm/**", "fs/userfaultfd.c"]      # globs, relative to this file
 //! exclude = ["mm/kasan/**"]
 //! deny_warnings = false
+//! kernel = "6.12"                              # model release [default: from the tree's Makefile]
 //!
 //! [lints]
 //! manual_fault_lock_assert = "allow"          # error | warning | allow
@@ -22,7 +23,7 @@
 use crate::check::CheckOptions;
 use crate::diag::Level;
 use crate::lints::LintLevels;
-use crate::model::LockModel;
+use crate::model::{KernelChoice, KernelVersion, LockModel};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -61,6 +62,7 @@ struct Raw {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     deny_warnings: bool,
+    kernel: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +86,9 @@ pub struct Config {
     pub defines: Vec<(String, Option<String>)>,
     /// Names known to be undefined (`NAME = false`).
     pub undefines: Vec<String>,
+    /// `kernel = "X.Y"`: the release the model describes, over the one
+    /// found from the checked tree.
+    pub kernel: Option<KernelVersion>,
     include: Option<GlobSet>,
     exclude: Option<GlobSet>,
 }
@@ -205,8 +210,13 @@ impl Config {
                 .map(Some)
                 .map_err(|e| ConfigError(format!("{shown}: {e}")))
         };
+        let kernel = match &raw.kernel {
+            None => None,
+            Some(k) => Some(KernelVersion::parse(k.get_ref()).map_err(|e| at(k.span().start, &e))?),
+        };
         Ok(Config {
             path: Some(path.to_path_buf()),
+            kernel,
             levels,
             models: raw
                 .models
@@ -224,8 +234,32 @@ impl Config {
     /// a later entry overrides an earlier one of the same name) and the check
     /// options the configuration sets. Command-line overrides go on top.
     pub fn apply(&self) -> Result<(LockModel, CheckOptions), ConfigError> {
+        self.apply_kernel(None, None)
+    }
+
+    /// [`Config::apply`] for the kernel release chosen by, in order:
+    /// `cli` (`--kernel`), this configuration's `kernel`, `detected` (from
+    /// the checked tree or the patch, with where it was found), else the
+    /// newest known.
+    pub fn apply_kernel(
+        &self,
+        cli: Option<KernelVersion>,
+        detected: Option<KernelChoice>,
+    ) -> Result<(LockModel, CheckOptions), ConfigError> {
+        let kernel = match (cli, self.kernel, detected) {
+            (Some(v), _, _) => KernelChoice {
+                version: v,
+                source: "--kernel".into(),
+            },
+            (None, Some(v), _) => KernelChoice {
+                version: v,
+                source: self.shown(),
+            },
+            (None, None, Some(d)) => d,
+            (None, None, None) => KernelChoice::default(),
+        };
         let model = if self.models.is_empty() {
-            LockModel::builtin()
+            LockModel::builtin_for(kernel.version)
         } else {
             let mut texts = Vec::new();
             for (shown, path) in &self.models {
@@ -239,15 +273,42 @@ impl Config {
             }
             let mut sources: Vec<(&str, &str)> = crate::model::BUILTIN.to_vec();
             sources.extend(texts.iter().map(|(p, t)| (p.as_str(), t.as_str())));
-            LockModel::from_sources(&sources).map_err(ConfigError)?
+            LockModel::from_sources_for(&sources, kernel.version).map_err(ConfigError)?
         };
         let opts = CheckOptions {
+            kernel,
             levels: self.levels.clone(),
             defines: self.defines.clone(),
             undefines: self.undefines.clone(),
             ..CheckOptions::default()
         };
         Ok((model, opts))
+    }
+
+    /// The kernel release of the tree `start` is in: the first `Makefile`
+    /// from `start` upward that declares `VERSION` and `PATCHLEVEL` (a
+    /// kernel's top-level one).
+    pub fn tree_kernel(start: &Path) -> Option<KernelChoice> {
+        let abs = std::path::absolute(start).ok()?;
+        let mut dir = if abs.is_dir() {
+            Some(abs.as_path())
+        } else {
+            abs.parent()
+        };
+        while let Some(d) = dir {
+            let mk = d.join("Makefile");
+            if let Some(v) = std::fs::read_to_string(&mk)
+                .ok()
+                .and_then(|t| KernelVersion::from_makefile(&t))
+            {
+                return Some(KernelChoice {
+                    version: v,
+                    source: mk.display().to_string(),
+                });
+            }
+            dir = d.parent();
+        }
+        None
     }
 
     fn shown(&self) -> String {
@@ -367,6 +428,45 @@ mod tests {
             e.0.starts_with("dir/faultlock.toml:1:12: invalid glob"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn kernel_key_overrides_the_tree_and_is_overridden_by_the_flag() {
+        let c = parse("kernel = \"6.5\"\n").unwrap();
+        let tree = KernelChoice {
+            version: KernelVersion::new(7, 3),
+            source: "Makefile".into(),
+        };
+        let (m, o) = c.apply_kernel(None, Some(tree.clone())).unwrap();
+        assert_eq!(
+            (m.version, o.kernel.version),
+            (KernelVersion::new(6, 5), KernelVersion::new(6, 5))
+        );
+        let (m, o) = c
+            .apply_kernel(Some(KernelVersion::new(6, 12)), Some(tree.clone()))
+            .unwrap();
+        assert_eq!(m.version, KernelVersion::new(6, 12));
+        assert_eq!(o.kernel.source, "--kernel");
+        let (m, _) = parse("").unwrap().apply_kernel(None, Some(tree)).unwrap();
+        assert_eq!(m.version, KernelVersion::new(7, 3));
+        let e = parse("kernel = \"six\"\n").unwrap_err();
+        assert!(
+            e.0.starts_with("dir/faultlock.toml:1:10: `six` is not a kernel version"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn tree_kernel_is_found_upward() {
+        let dir =
+            std::env::temp_dir().join(format!("faultlock-tree-kernel-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("mm")).unwrap();
+        std::fs::write(dir.join("Makefile"), "VERSION = 6\nPATCHLEVEL = 5\n").unwrap();
+        std::fs::write(dir.join("mm/Makefile"), "obj-y += memory.o\n").unwrap();
+        let k = Config::tree_kernel(&dir.join("mm/memory.c")).unwrap();
+        assert_eq!(k.version, KernelVersion::new(6, 5));
+        assert!(k.source.ends_with("Makefile") && !k.source.contains("mm/Makefile"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

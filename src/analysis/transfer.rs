@@ -543,7 +543,7 @@ impl FnAnalyzer<'_> {
             .effects
             .iter()
             .map(|e| &e.term)
-            .find(|t| t.kind == LockKind::Selected)?;
+            .find(|t| matches!(t.kind, LockKind::Selected | LockKind::SelectedMmap))?;
         let Some(PathExpr::Param { index, .. }) = term.args.get(1) else {
             return None;
         };
@@ -626,14 +626,18 @@ impl FnAnalyzer<'_> {
             LockKind::VmaRead | LockKind::Use => LockKey::Vma(o),
             LockKind::HugetlbVmaRead => LockKey::Hugetlb(o),
             LockKind::Fault => return self.fault_lock(st, o),
-            LockKind::Selected => {
+            LockKind::Selected | LockKind::SelectedMmap => {
                 let flags = t.args.get(1).and_then(|p| match p {
                     PathExpr::Param { index, .. } => vals.get(*index).cloned(),
                     _ => None,
                 });
                 let flag =
                     flags.and_then(|f| self.bits_of(st, &f).bit(&self.model.fault.vma_lock_flag));
-                return self.lock_for_flag(st, o, flag);
+                let key = self.lock_for_flag(st, o, flag)?;
+                return match (t.kind, key) {
+                    (LockKind::SelectedMmap, LockKey::Vma(_)) => None,
+                    _ => Some(key),
+                };
             }
         })
     }

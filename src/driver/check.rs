@@ -5,7 +5,7 @@ use crate::baseline::Baseline;
 use crate::check::{check, Prefilter, Report};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Level};
-use crate::model::LockModel;
+use crate::model::{KernelChoice, LockModel};
 use crate::render::{self, Files, Format};
 use crate::source::SourceFile;
 use cli::{CheckArgs, ColorArg, FormatArg};
@@ -14,7 +14,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-fn stats_json(report: &Report, files_seen: usize) -> String {
+fn stats_json(report: &Report, files_seen: usize, kernel: &KernelChoice) -> String {
     let s = &report.stats;
     let per_file: Vec<serde_json::Value> = s
         .per_file
@@ -22,6 +22,8 @@ fn stats_json(report: &Report, files_seen: usize) -> String {
         .map(|(f, n, o)| serde_json::json!({"file": &**f, "functions": n, "opaque": o}))
         .collect();
     let v = serde_json::json!({
+        "kernel": kernel.version.to_string(),
+        "kernel_source": &kernel.source,
         "files_seen": files_seen,
         "files_parsed": s.files_parsed,
         "functions": s.functions,
@@ -126,7 +128,8 @@ pub fn run_check_with(
             return EXIT_ERROR;
         }
     };
-    let (model, mut opts) = match config.apply() {
+    let tree = Config::tree_kernel(args.paths.first().map_or(Path::new("."), PathBuf::as_path));
+    let (model, mut opts) = match config.apply_kernel(args.kernel, tree) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -270,7 +273,7 @@ pub fn run_check_with(
         }
     }
     if let Some(path) = &args.stats {
-        if let Err(e) = std::fs::write(path, stats_json(&report, nfiles)) {
+        if let Err(e) = std::fs::write(path, stats_json(&report, nfiles, &opts.kernel)) {
             eprintln!("error: cannot write {}: {e}", path.display());
             status = EXIT_ERROR;
         }

@@ -1,5 +1,6 @@
 //! Command-line syntax (clap derive).
 
+use crate::model::KernelVersion;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -38,6 +39,10 @@ pub enum Command {
         /// Exit 1 on error-level findings (stops the kernel build).
         #[arg(long)]
         fail_on_error: bool,
+        /// Kernel release the lock model describes [default: the tree's
+        /// top Makefile, else the newest known].
+        #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
+        kernel: Option<KernelVersion>,
         /// $(CHECKFLAGS) $(c_flags) file.c
         #[arg(
             value_name = "COMPILER_ARGS",
@@ -135,6 +140,11 @@ pub struct CheckArgs {
     /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
     #[arg(long = "define", value_name = "NAME[=VAL]")]
     pub defines: Vec<String>,
+    /// Kernel release the lock model describes [default: `kernel` in
+    /// faultlock.toml, else the top Makefile found from the first PATH
+    /// upward, else the newest known].
+    #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
+    pub kernel: Option<KernelVersion>,
     /// Configuration file [default: faultlock.toml found in the first
     /// PATH's directory or above, up to a `.git` directory].
     #[arg(long, value_name = "FILE")]
@@ -195,9 +205,20 @@ pub struct ReviewArgs {
     /// Do not respect .gitignore/.ignore files when reading the tree.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Kernel release the lock model describes [default: `kernel` in
+    /// faultlock.toml, else --tree's top Makefile, else the patch's
+    /// `base-commit:` (looked up in the current git repository), else the
+    /// release current at the mail's date, else the newest known].
+    #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
+    pub kernel: Option<KernelVersion>,
     /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
     #[arg(long = "define", value_name = "NAME[=VAL]")]
     pub defines: Vec<String>,
+}
+
+/// `--kernel X.Y`.
+fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
+    KernelVersion::parse(s)
 }
 
 /// `NAME[=VAL]` → `(NAME, VAL)`.

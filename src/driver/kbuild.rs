@@ -14,6 +14,7 @@ use super::{check::read_selected_sources, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::check::check;
 use crate::config::Config;
 use crate::diag::Level;
+use crate::model::KernelVersion;
 use crate::render::{gcc, Files};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -188,7 +189,12 @@ fn included_macros(cx: &CompilerArgs) -> Result<(Macros, bool), String> {
     Ok((out, autoconf))
 }
 
-pub fn run_kbuild(config: Option<&Path>, fail_on_error: bool, args: &[String]) -> i32 {
+pub fn run_kbuild(
+    config: Option<&Path>,
+    kernel: Option<KernelVersion>,
+    fail_on_error: bool,
+    args: &[String],
+) -> i32 {
     let fail = |e: String| {
         eprintln!("faultlock: error: {e}");
         EXIT_ERROR
@@ -204,7 +210,8 @@ pub fn run_kbuild(config: Option<&Path>, fail_on_error: bool, args: &[String]) -
         Ok(c) => c,
         Err(e) => return fail(e.to_string()),
     };
-    let (model, mut opts) = match config.apply() {
+    let tree = cx.files.first().and_then(|f| Config::tree_kernel(f));
+    let (model, mut opts) = match config.apply_kernel(kernel, tree) {
         Ok(x) => x,
         Err(e) => return fail(e.to_string()),
     };

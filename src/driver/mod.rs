@@ -67,8 +67,9 @@ where
         Command::Kbuild {
             config,
             fail_on_error,
+            kernel,
             args,
-        } => kbuild::run_kbuild(config.as_deref(), fail_on_error, &args),
+        } => kbuild::run_kbuild(config.as_deref(), kernel, fail_on_error, &args),
         Command::Lsp { stdio: _ } => lsp::run(),
     }
 }

@@ -12,7 +12,7 @@ use crate::check::{
 };
 use crate::config::Config;
 use crate::diag::{Diagnostic, Level};
-use crate::model::LockModel;
+use crate::model::{KernelChoice, LockModel};
 use crate::render::{self, reply, Files, Format};
 use crate::review::{compare, parse_input, Patch};
 use crate::source::SourceFile;
@@ -182,9 +182,12 @@ fn settings(
     args: &ReviewArgs,
     in_order: &[(Level, String)],
     tree: Option<&Path>,
+    detected: Option<KernelChoice>,
 ) -> Result<(LockModel, CheckOptions), String> {
     let config = Config::resolve(args.config.as_deref(), tree).map_err(|e| e.to_string())?;
-    let (model, mut opts) = config.apply().map_err(|e| e.to_string())?;
+    let (model, mut opts) = config
+        .apply_kernel(args.kernel, detected)
+        .map_err(|e| e.to_string())?;
     opts.levels.deny_warnings |= args.levels.deny_warnings;
     for (level, id) in in_order {
         opts.levels.set(id, *level)?;
@@ -229,7 +232,14 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         },
         None => git_toplevel(),
     };
-    let (model, opts) = match settings(args, levels_in_order, tree.as_deref()) {
+    // The kernel release: --tree's Makefile, else the patch's base-commit
+    // or date, else the current work tree's Makefile.
+    let detected = match &args.tree {
+        Some(_) => tree.as_deref().and_then(Config::tree_kernel),
+        None => crate::review::version::patch_kernel(&bytes, tree.as_deref())
+            .or_else(|| tree.as_deref().and_then(Config::tree_kernel)),
+    };
+    let (model, opts) = match settings(args, levels_in_order, tree.as_deref(), detected) {
         Ok(x) => x,
         Err(e) => return fail(e),
     };

@@ -182,7 +182,10 @@ fn parse_lock(text: &str, params: &[String]) -> Result<Term, String> {
             format!("`{text}`: {e}")
         }
     })?;
-    debug_assert!(t.kind != LockKind::Selected);
+    debug_assert!(!matches!(
+        t.kind,
+        LockKind::Selected | LockKind::SelectedMmap
+    ));
     Ok(t)
 }
 

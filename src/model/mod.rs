@@ -6,9 +6,11 @@
 pub mod annotation;
 mod rust;
 mod term;
+mod version;
 
 pub use rust::{Arg, Guard, RustCall, RustModel};
 pub use term::{LockKind, PathExpr, Term};
+pub use version::{KernelChoice, KernelVersion};
 
 use crate::frontend::Defines;
 use serde::Deserialize;
@@ -28,6 +30,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
 
 #[derive(Debug, Clone)]
 pub struct LockModel {
+    /// The kernel release the model was built for: entries whose
+    /// `since`/`until` range excludes it were left out.
+    pub version: KernelVersion,
     pub defines: Defines,
     pub fault: FaultModel,
     pub callbacks: Vec<CallbackRule>,
@@ -139,8 +144,9 @@ struct RawModel {
     fault: Option<FaultModel>,
     #[serde(default)]
     callbacks: Vec<CallbackRule>,
+    /// `[api.NAME]` (one entry) or `[[api.NAME]]` (one per kernel range).
     #[serde(default)]
-    api: BTreeMap<String, RawApi>,
+    api: BTreeMap<String, toml::Value>,
     #[serde(default)]
     composites: BTreeMap<String, String>,
     #[serde(default)]
@@ -155,6 +161,10 @@ struct RawModel {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawApi {
+    /// First release the entry holds for.
+    since: Option<String>,
+    /// Last release the entry holds for (inclusive).
+    until: Option<String>,
     params: Vec<String>,
     #[serde(default)]
     effects: Vec<RawEffect>,
@@ -189,13 +199,29 @@ impl LockModel {
     /// The built-in model. The embedded data is tested, so a failure here is
     /// a build defect.
     pub fn builtin() -> LockModel {
-        Self::from_sources(BUILTIN).expect("built-in lock model is valid")
+        Self::builtin_for(KernelVersion::NEWEST)
     }
 
-    /// Build a model from `(name, toml text)` pairs; later sources extend and
-    /// override earlier ones (an `api` entry replaces one of the same name).
+    /// The built-in model for one kernel release.
+    pub fn builtin_for(version: KernelVersion) -> LockModel {
+        Self::from_sources_for(BUILTIN, version).expect("built-in lock model is valid")
+    }
+
+    /// [`LockModel::from_sources_for`] the newest known release.
     pub fn from_sources(sources: &[(&str, &str)]) -> Result<LockModel, String> {
+        Self::from_sources_for(sources, KernelVersion::NEWEST)
+    }
+
+    /// Build a model from `(name, toml text)` pairs for kernel `version`;
+    /// later sources extend and override earlier ones (an `api` entry
+    /// replaces one of the same name). Entries whose `since`/`until` range
+    /// excludes `version` are left out.
+    pub fn from_sources_for(
+        sources: &[(&str, &str)],
+        version: KernelVersion,
+    ) -> Result<LockModel, String> {
         let mut model = LockModel {
+            version,
             defines: Defines::default(),
             fault: default_fault(),
             callbacks: Vec::new(),
@@ -233,7 +259,13 @@ impl LockModel {
             self.composites
                 .insert(c, bits.split('|').map(|b| b.trim().to_string()).collect());
         }
-        for (fname, api) in raw.api {
+        for (fname, value) in raw.api {
+            let Some(api) = self
+                .pick_variant(&value)
+                .map_err(|msg| format!("{name}: api.{fname}: {msg}"))?
+            else {
+                continue;
+            };
             let mut effects = Vec::new();
             for e in api.effects {
                 effects.push(
@@ -269,6 +301,30 @@ impl LockModel {
             );
         }
         Ok(())
+    }
+
+    /// The variant of an `api` entry that holds for this model's version:
+    /// a table, or an array of tables with `since`/`until` ranges (the
+    /// last one that holds wins); `None` when none holds.
+    fn pick_variant(&self, value: &toml::Value) -> Result<Option<RawApi>, String> {
+        let variants: Vec<toml::Value> = match value {
+            toml::Value::Array(a) => a.clone(),
+            v => vec![v.clone()],
+        };
+        let mut picked = None;
+        for v in variants {
+            let api: RawApi = v
+                .try_into()
+                .map_err(|e: toml::de::Error| e.message().trim_end().to_string())?;
+            let bound = |b: &Option<String>| b.as_deref().map(KernelVersion::parse).transpose();
+            let (since, until) = (bound(&api.since)?, bound(&api.until)?);
+            if since.map_or(true, |s| s <= self.version)
+                && until.map_or(true, |u| self.version <= u)
+            {
+                picked = Some(api);
+            }
+        }
+        Ok(picked)
     }
 
     /// A constant's bits: its members for a composite, else itself.

@@ -14,6 +14,10 @@ pub enum LockKind {
     /// Per-VMA lock of arg 0 if the flags value arg 1 has the VMA-lock flag,
     /// else mmap_lock of arg 0's mm.
     Selected,
+    /// mmap_lock of arg 0's mm if the flags value arg 1 lacks the VMA-lock
+    /// flag; no lock otherwise (before 6.6, `handle_mm_fault()` under the
+    /// per-VMA lock kept it on VM_FAULT_RETRY).
+    SelectedMmap,
     /// Not a lock: a VMA that the callee dereferences.
     Use,
 }
@@ -50,6 +54,7 @@ pub fn parse_term(text: &str, params: &[String]) -> Result<Term, String> {
         "hugetlb_vma_read" => LockKind::HugetlbVmaRead,
         "fault_lock" => LockKind::Fault,
         "selected" => LockKind::Selected,
+        "selected_mmap" => LockKind::SelectedMmap,
         other => return Err(format!("unknown lock kind `{other}`")),
     };
     let inner = &text[open + 1..text.len() - 1];
@@ -57,7 +62,11 @@ pub fn parse_term(text: &str, params: &[String]) -> Result<Term, String> {
         .split(',')
         .map(|a| parse_path(a, params))
         .collect::<Result<Vec<_>, _>>()?;
-    let want = if kind == LockKind::Selected { 2 } else { 1 };
+    let want = if matches!(kind, LockKind::Selected | LockKind::SelectedMmap) {
+        2
+    } else {
+        1
+    };
     if args.len() != want {
         return Err(format!("`{name}` takes {want} argument(s)"));
     }

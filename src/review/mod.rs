@@ -9,6 +9,7 @@ pub mod compare;
 pub mod diff;
 pub mod mail;
 pub mod quote;
+pub mod version;
 
 pub use diff::FilePatch;
 pub use mail::MailInfo;
