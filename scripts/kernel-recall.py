@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
 """Recall on real code: re-introduce known bug shapes into copies of real
-Linux 6.12 functions (in a temporary directory, never in the repo), run
-faultlock on each copy and check that the seeded bug is reported, in the
-right function, with the expected lint, and that the unmodified file has no
-such finding there (so the report is due to the seed).
+Linux functions (in a temporary directory, never in the repo), run faultlock
+on each copy with the tree's kernel version (`--kernel`) and check that the
+seeded bug is reported, in the right function, with the expected lint, and
+that the unmodified file has no such finding there (so the report is due to
+the seed).
 
-    scripts/kernel-recall.py            # uses scripts/kernel-corpus.sh
-    FAULTLOCK_CACHE=/path scripts/kernel-recall.py
+    scripts/kernel-recall.py                 # KERNEL=7.3 (default) or KERNEL=6.12
+    KERNEL=6.12 FAULTLOCK_CACHE=/path scripts/kernel-recall.py
+
+A seed is (name, file, function, old text, new text, expected lint) with an
+optional seventh element, the first kernel release it applies to ("7.0"):
+the shape needs an API that older trees do not have. File paths are the
+newest tree's; MOVED maps them to older trees' paths. Other blocks of seeds
+are appended to SEEDS with `SEEDS += [...]`.
 
 Prints one line per seed and the recall; exits 1 if any seed is missed.
 """
@@ -16,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 
+KERNEL = os.environ.get("KERNEL", "7.3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "faultlock")
 
@@ -86,7 +94,7 @@ SEEDS = [
 ] + [
     (
         f"userfaultfd: assert_fault_locked() #{i + 1} replaced by mmap_assert_locked()",
-        "fs/userfaultfd.c", None,
+        "mm/userfaultfd.c", None,
         ("assert_fault_locked(vmf);", i),
         "mmap_assert_locked(vmf->vma->vm_mm);",
         "mmap_assert_under_vma_lock",
@@ -95,17 +103,35 @@ SEEDS = [
 ]
 
 
+# Newest path -> (last release with the old path, old path).
+MOVED = {
+    "mm/userfaultfd.c": ("6.12", "fs/userfaultfd.c"),
+}
+
+
+def version(v):
+    return tuple(int(x) for x in v.split("."))
+
+
+def seed_path(rel):
+    moved = MOVED.get(rel)
+    if moved and version(KERNEL) <= version(moved[0]):
+        return moved[1]
+    return rel
+
+
 def tree_path():
     out = subprocess.run(
         [os.path.join(ROOT, "scripts", "kernel-corpus.sh")],
         check=True, capture_output=True, text=True,
+        env=dict(os.environ, KERNEL=KERNEL),
     )
     return out.stdout.strip()
 
 
 def findings(path):
     out = subprocess.run(
-        [BIN, "check", "--no-ignore", "--format", "json", path],
+        [BIN, "check", "--no-ignore", "--kernel", KERNEL, "--format", "json", path],
         capture_output=True, text=True,
     )
     if out.returncode >= 2:
@@ -129,8 +155,11 @@ def main():
     )
     tree = tree_path()
     found = 0
+    seeds = [s for s in SEEDS if len(s) < 7 or version(KERNEL) >= version(s[6])]
+    print(f"kernel {KERNEL}: {tree}")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, rel, func, old, new, lint in SEEDS:
+        for name, rel, func, old, new, lint, *_ in seeds:
+            rel = seed_path(rel)
             src = open(os.path.join(tree, rel), encoding="utf-8", errors="surrogateescape").read()
             nth = 0
             if isinstance(old, tuple):
@@ -156,7 +185,7 @@ def main():
                 print(f"FOUND {name}\n      {rel}:{d['line']}:{d['column']}: {d['lint']}: {d['message']}")
             else:
                 print(f"MISS  {name} (expected {lint})")
-    total = len(SEEDS)
+    total = len(seeds)
     print(f"recall: {found}/{total} seeded bug shapes reported")
     sys.exit(0 if found == total else 1)
 

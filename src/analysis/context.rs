@@ -144,6 +144,11 @@ impl FnAnalyzer<'_> {
                 st.fault = Some(vmf);
                 let mut bits = BitVal::default();
                 bits.known.insert(fm.vma_lock_flag.clone(), flag);
+                if flag {
+                    for x in &fm.vma_lock_excludes {
+                        bits.known.insert(x.clone(), false);
+                    }
+                }
                 st.bits.insert(flags, bits);
                 let (prot, held, not_held) = if flag {
                     (LockKey::Vma(vma), LockKey::Vma(vma), LockKey::Mmap(mm))

@@ -164,6 +164,16 @@ impl FnAnalyzer<'_> {
                     }
                     (Val::Obj(o), Val::Bits(k)) | (Val::Bits(k), Val::Obj(o)) if k.exact => {
                         let cur = self.bits_of(st, &Val::Obj(*o));
+                        let set = |b: &BitVal| -> Vec<String> {
+                            b.known
+                                .iter()
+                                .filter(|(_, v)| **v)
+                                .map(|(n, _)| n.clone())
+                                .collect()
+                        };
+                        if cur.exact && set(&cur) == set(k) {
+                            return vec![(true, st.clone())];
+                        }
                         let contradicts = k.known.iter().any(|(n, v)| cur.bit(n) == Some(!v))
                             || cur.known.iter().any(|(n, v)| *v && k.bit(n) == Some(false));
                         if contradicts {

@@ -9,10 +9,12 @@
 use super::annotations::Annotated;
 use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
-use super::value::{ObjId, Val};
+use super::value::{BitVal, ObjId, Val};
 use super::{Contexts, FnAnalyzer};
 use crate::ir::{Callee, Function, StmtKind};
-use crate::model::{Api, Effect, EffectKind, LockKind, LockModel, PathExpr, Term, When};
+use crate::model::{
+    Api, Effect, EffectKind, LockKind, LockModel, ParamCond, PathExpr, ResultsNeed, Term, When,
+};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -93,6 +95,11 @@ pub struct Summary {
     /// Result bits some return definitely carries (`VM_FAULT_RETRY`): calls
     /// split on them even where no effect depends on them.
     pub result_bits: Vec<String>,
+    /// The one exact value every RETRY-carrying return has
+    /// (`return VM_FAULT_RETRY;`), if they agree.
+    pub retry_value: Option<BitVal>,
+    /// Every return is known to carry no RETRY.
+    pub no_retry: bool,
     /// No path of the function reaches a return.
     pub noreturn: bool,
     /// The function's lock annotations, when it has some: then its lock
@@ -260,6 +267,8 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
         api,
         chains,
         result_bits,
+        retry_value: None,
+        no_retry: false,
         noreturn,
         annotated: Some(ann),
     }
@@ -312,6 +321,8 @@ fn summarize_inner(
             },
             chains: Vec::new(),
             result_bits: Vec::new(),
+            retry_value: None,
+            no_retry: false,
             noreturn: false,
             annotated: None,
         });
@@ -486,15 +497,27 @@ fn summarize_inner(
     } else {
         Vec::new()
     };
+    let no_retry = !exits.is_empty()
+        && exits.iter().all(|e| {
+            let v = e.value.clone().unwrap_or(Val::Top);
+            a.bits_of(&e.state, &v).bit(&retry) == Some(false)
+        });
+    let (retry_value, results_need) = if result_bits.is_empty() {
+        (None, None)
+    } else {
+        retry_facts(&mut a, f, &exits, &retry)
+    };
     Some(Summary {
         api: Api {
             params,
             effects,
-            results_need: None,
+            results_need,
             exclusive_with: Vec::new(),
         },
         chains,
         result_bits,
+        retry_value,
+        no_retry,
         noreturn: exits.is_empty(),
         annotated: None,
     })
@@ -572,6 +595,77 @@ pub fn relevant(file: usize, f: &Function, model: &LockModel, summaries: &Summar
             || model.api(n).is_some_and(|a| !a.effects.is_empty())
             || summaries.get(file, n).is_some_and(|s| !s.is_trivial())
     })
+}
+
+/// What the returns that may carry RETRY have in common: one exact value
+/// (`return VM_FAULT_RETRY;` everywhere), and a condition on a scalar
+/// parameter (a bool, or a bit of a flags value) that holds on all of them
+/// (`blocking_page_setup(.., bool mmap_lock_held)` returns RETRY only when
+/// it is false): a call passing the opposite gets no RETRY.
+fn retry_facts(
+    a: &mut FnAnalyzer,
+    f: &crate::ir::Function,
+    exits: &[super::engine::Exit],
+    retry: &str,
+) -> (Option<BitVal>, Option<ResultsNeed>) {
+    let retrying: Vec<(&State, Val)> = exits
+        .iter()
+        .map(|e| (&e.state, e.value.clone().unwrap_or(Val::Top)))
+        .filter(|(s, v)| a.bits_of(s, v).bit(retry) != Some(false))
+        .collect();
+    let values: Vec<BitVal> = retrying.iter().map(|(s, v)| a.bits_of(s, v)).collect();
+    let exact = values
+        .first()
+        .filter(|b| b.exact && values.iter().all(|x| x == *b))
+        .cloned();
+    let results = vec![retry.to_string()];
+    for (i, p) in f.params.iter().enumerate() {
+        if p.ty.ptr != 0 || retrying.is_empty() {
+            continue;
+        }
+        let root = a.objs.root(&p.name);
+        let truthy: Vec<Option<bool>> = retrying
+            .iter()
+            .map(|(s, _)| s.truthy.get(&root).copied())
+            .collect();
+        if let Some(Some(t)) = truthy
+            .first()
+            .filter(|t| t.is_some() && truthy.iter().all(|x| x == *t))
+        {
+            return (
+                exact,
+                Some(ResultsNeed {
+                    param: i,
+                    cond: ParamCond::Truthy(*t),
+                    results,
+                }),
+            );
+        }
+        let bits: Vec<BitVal> = retrying
+            .iter()
+            .map(|(s, _)| s.bits.get(&root).cloned().unwrap_or_default())
+            .collect();
+        let common = bits[0]
+            .known
+            .iter()
+            .find(|(n, v)| bits.iter().all(|b| b.known.get(*n) == Some(*v)));
+        if let Some((n, v)) = common {
+            let cond = if *v {
+                ParamCond::HasBit(n.clone())
+            } else {
+                ParamCond::LacksBit(n.clone())
+            };
+            return (
+                exact,
+                Some(ResultsNeed {
+                    param: i,
+                    cond,
+                    results,
+                }),
+            );
+        }
+    }
+    (exact, None)
 }
 
 impl Summary {

@@ -6,7 +6,7 @@ use super::summary::Summary;
 use super::value::{ObjId, ObjKind, Val};
 use super::FnAnalyzer;
 use crate::ir::{Callee, Operand, Place, Proj, Stmt, StmtKind};
-use crate::model::{Api, EffectKind, LockKind, PathExpr, Term, When};
+use crate::model::{Api, EffectKind, LockKind, ParamCond, PathExpr, Term, When};
 use crate::source::Span;
 use std::sync::Arc;
 
@@ -307,6 +307,24 @@ impl FnAnalyzer<'_> {
                 }
             }
         }
+        // A `struct vm_area_struct **` passed to a callee may be written
+        // through (`find_vmas_mm_locked(.., dst_vmap, src_vmap)`): what
+        // `*p` points to afterwards is a new VMA, with nothing known of it.
+        for (a, v) in args.iter().zip(&arg_vals) {
+            let (Operand::Place(p), Val::Obj(o)) = (a, v) else {
+                continue;
+            };
+            let out_param = p.proj.is_empty()
+                && self.model.api(name).is_none()
+                && self
+                    .func
+                    .var_type(&p.base)
+                    .is_some_and(|t| t.ptr == 2 && t.base == self.model.fault.vma_struct);
+            if out_param {
+                let target = self.objs.intern(ObjKind::Deref(*o));
+                self.forget_value(&mut st, target);
+            }
+        }
         // `BUG_ON(cond)`: the path goes on only where `cond` is false.
         if self.model.bug_on.iter().any(|n| n == name) {
             if let Some(cond) = args.first() {
@@ -352,6 +370,17 @@ impl FnAnalyzer<'_> {
             )
         } else {
             self.unknown_call(&mut st, name, &arg_vals, args, arg_spans, span);
+            // A function faultlock knows nothing about (no model entry, no
+            // analysed definition) does not drop a fault lock, so its result
+            // is no VM_FAULT_RETRY (`vmf_insert_page()` and the like).
+            if !name.is_empty() {
+                let retry = self.model.fault.retry_bit.clone();
+                st.bits
+                    .entry(result)
+                    .or_default()
+                    .known
+                    .insert(retry, false);
+            }
             vec![st]
         };
         out.into_iter()
@@ -470,9 +499,11 @@ impl FnAnalyzer<'_> {
         let mut out = Vec::new();
         let impossible: &[String] = match &api.results_need {
             Some(n)
-                if vals
-                    .get(n.param)
-                    .is_some_and(|v| self.bits_of(&st, v).bit(&n.bit) == Some(false)) =>
+                if vals.get(n.param).is_some_and(|v| match &n.cond {
+                    ParamCond::HasBit(b) => self.bits_of(&st, v).bit(b) == Some(false),
+                    ParamCond::LacksBit(b) => self.bits_of(&st, v).bit(b) == Some(true),
+                    ParamCond::Truthy(t) => self.truthy_of(&st, v) == Some(!t),
+                }) =>
             {
                 &n.results
             }
@@ -489,6 +520,18 @@ impl FnAnalyzer<'_> {
             }
             let mut s = st.clone();
             self.record_case(&mut s, result, &case);
+            // The callee's only RETRY result is one constant (`return
+            // VM_FAULT_RETRY;`): the caller's `ret != VM_FAULT_RETRY` is exact.
+            if summary.is_some_and(|x| x.no_retry) {
+                let retry = self.model.fault.retry_bit.clone();
+                s.bits.entry(result).or_default().known.insert(retry, false);
+            }
+            if let Some(v) = summary.and_then(|x| x.retry_value.as_ref()) {
+                let retry = &self.model.fault.retry_bit;
+                if case.bits.iter().any(|(b, t)| *t && b == retry) {
+                    s.bits.insert(result, v.clone());
+                }
+            }
             if case.bits.iter().any(|(_, v)| *v) && !api.exclusive_with.is_empty() {
                 let b = s.bits.entry(result).or_default();
                 for x in self.model.expand_bits(&api.exclusive_with) {

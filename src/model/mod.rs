@@ -64,6 +64,11 @@ pub struct FaultModel {
     pub vma_struct: String,
     pub mm_struct: String,
     pub mm_field: String,
+    /// Fault flags never set together with the VMA-lock flag
+    /// (`sanitize_fault_flags()`: no FAULT_FLAG_RETRY_NOWAIT under the
+    /// per-VMA lock).
+    #[serde(default)]
+    pub vma_lock_excludes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,8 +102,20 @@ pub struct Api {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultsNeed {
     pub param: usize,
-    pub bit: String,
+    pub cond: ParamCond,
     pub results: Vec<String>,
+}
+
+/// What a parameter's value must be for a call's result to carry some bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamCond {
+    /// The flags value has this bit (`bit = B` in model data).
+    HasBit(String),
+    /// The flags value lacks this bit (inferred summaries).
+    LacksBit(String),
+    /// The value is non-zero (`true`) or zero (`false`): a bool parameter
+    /// (`truthy = true` in model data).
+    Truthy(bool),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +194,8 @@ struct RawApi {
 #[serde(deny_unknown_fields)]
 struct RawNeed {
     param: String,
-    bit: String,
+    bit: Option<String>,
+    truthy: Option<bool>,
     results: Vec<String>,
 }
 
@@ -286,7 +304,15 @@ impl LockModel {
                                 n.param
                             )
                         })?,
-                    bit: n.bit,
+                    cond: match (n.bit, n.truthy) {
+                        (Some(b), None) => ParamCond::HasBit(b),
+                        (None, Some(t)) => ParamCond::Truthy(t),
+                        _ => {
+                            return Err(format!(
+                                "{name}: api.{fname}: results_need needs exactly one of `bit`, `truthy`"
+                            ))
+                        }
+                    },
                     results: n.results,
                 }),
             };
@@ -373,6 +399,7 @@ fn default_fault() -> FaultModel {
         vma_struct: "vm_area_struct".into(),
         mm_struct: "mm_struct".into(),
         mm_field: "vm_mm".into(),
+        vma_lock_excludes: Vec::new(),
     }
 }
 
