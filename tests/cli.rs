@@ -505,3 +505,21 @@ fn a_tree_hidden_by_its_ignore_rules_is_said_not_skipped_silently() {
     );
     assert!(stderr(&o).contains("1 file,"), "{}", stderr(&o));
 }
+
+/// `-j` far above the CPU count is clamped (with a note): the run neither
+/// starts thousands of threads nor changes its output.
+#[test]
+fn huge_thread_count_is_clamped() {
+    let d = tree(&[("a.c", UAF), ("b.c", CLEAN)]);
+    let run = |j: &str| faultlock(d.path(), &["check", "--format", "json", "-j", j, "."]);
+    let (one, huge) = (run("1"), run("100000"));
+    assert_eq!(code(&huge), 1, "{}", stderr(&huge));
+    assert_eq!(one.stdout, huge.stdout);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let note = format!(
+        "note: -j 100000 is more than 4 threads per CPU; using {}",
+        4 * cpus
+    );
+    assert!(stderr(&huge).contains(&note), "{}", stderr(&huge));
+    assert!(!stderr(&one).contains("note: -j"), "{}", stderr(&one));
+}

@@ -638,6 +638,46 @@ fn maze_of_gotos() {
     quick(&r, "maze");
 }
 
+/// The release maze: `n` labels, each a bit test of `x` that jumps to a
+/// random label, then `vma_end_read(vma)`. Almost every release is reached
+/// after another one, so the exact result is (nearly) one `double_unlock`
+/// per label; the bound on block visits grows with the function, so the run
+/// is exact (no bound note) and linear in `n`.
+fn release_maze(n: usize) {
+    let r = random_bytes(11, n * 4);
+    let mut src = String::from(
+        "static vm_fault_t maze(struct vm_fault *vmf, int x)\n{\n\tstruct vm_area_struct *vma = vmf->vma;\n\n",
+    );
+    for i in 0..n {
+        let b = &r[i * 4..i * 4 + 4];
+        let target = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize % n;
+        src.push_str(&format!(
+            "l_{i}:\n\tif (x & {})\n\t\tgoto l_{target};\n\tvma_end_read(vma);\n",
+            1u32 << (i % 30)
+        ));
+    }
+    src.push_str("\treturn 0;\n}\n");
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "maze.c", &src);
+    let r = faultlock(d.path(), &["check", "--format", "json", "maze.c"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("bound"), "{}", r.stderr);
+    let json = r.json();
+    assert!(json.iter().all(|d| d["lint"] == "double_unlock"));
+    assert!(json.len() * 10 > n * 9, "{} of {n}", json.len());
+    quick(&r, &format!("release maze, n = {n}"));
+}
+
+#[test]
+fn release_maze_3000() {
+    release_maze(3_000);
+}
+
+#[test]
+fn release_maze_10000() {
+    release_maze(10_000);
+}
+
 // ---- determinism ----
 
 /// Inputs whose parse runs into the parse budget give the same output for

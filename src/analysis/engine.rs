@@ -3,10 +3,11 @@
 use super::finding::Finding;
 use super::state::{LockKey, State};
 use super::value::{ObjKind, Val};
-use super::{FnAnalyzer, MAX_STATES, MAX_VISITS};
+use super::{FnAnalyzer, MAX_STATES, MAX_VISITS, MAX_VISITS_PER_BLOCK};
 use crate::ir::{Callee, Function, StmtKind, Terminator};
 use crate::source::Span;
 use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// A state reaching a `return`, with the returned value.
 pub struct Exit {
@@ -26,7 +27,11 @@ impl FnAnalyzer<'_> {
             return exits;
         }
         let live = super::liveness::liveness(func);
-        let mut seen: Vec<Vec<State>> = vec![Vec::new(); n];
+        // The exact run needs about `MAX_STATES + 1` visits per block (each
+        // distinct state, then the joins), so the bound grows with the CFG
+        // and a large function is analysed in full in linear time.
+        let max_visits = MAX_VISITS.max(n.saturating_mul(MAX_VISITS_PER_BLOCK));
+        let mut seen: Vec<Vec<Seen>> = vec![Vec::new(); n];
         let mut merged = vec![false; n];
         let mut work: VecDeque<(usize, State)> = VecDeque::new();
         for st in entries {
@@ -42,7 +47,7 @@ impl FnAnalyzer<'_> {
         let mut visits = 0usize;
         while let Some((b, st)) = work.pop_front() {
             visits += 1;
-            if visits > MAX_VISITS {
+            if visits > max_visits {
                 self.bounded = true;
                 break;
             }
@@ -167,11 +172,26 @@ fn cond_places(c: &crate::ir::CondKind) -> Vec<crate::ir::Place> {
     }
 }
 
+/// A state stored at a block, with its hash: most states a block sees
+/// differ, and comparing hashes first keeps the duplicate check from
+/// walking every map of every stored state.
+#[derive(Clone)]
+struct Seen {
+    hash: u64,
+    state: State,
+}
+
+fn hash_of(st: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    st.hash(&mut h);
+    h.finish()
+}
+
 /// Queue `st` at block `b` unless an equal state is already there; past
 /// [`MAX_STATES`] the block's states are joined into one.
 fn add(
     live: &super::liveness::Liveness,
-    seen: &mut [Vec<State>],
+    seen: &mut [Vec<Seen>],
     merged: &mut [bool],
     work: &mut VecDeque<(usize, State)>,
     b: usize,
@@ -180,27 +200,37 @@ fn add(
     let Some(slot) = seen.get_mut(b) else { return };
     st.env.retain(|name, _| live.is_live(b, name));
     if merged[b] {
-        if slot[0] == st {
+        if slot[0].state == st {
             return;
         }
-        let joined = slot[0].join(&st);
-        if joined != slot[0] {
-            slot[0] = joined.clone();
+        let joined = slot[0].state.join(&st);
+        if joined != slot[0].state {
+            slot[0] = Seen {
+                hash: 0,
+                state: joined.clone(),
+            };
             work.push_back((b, joined));
         }
         return;
     }
-    if slot.contains(&st) {
+    let hash = hash_of(&st);
+    if slot.iter().any(|s| s.hash == hash && s.state == st) {
         return;
     }
     if slot.len() >= MAX_STATES {
-        let joined = slot.iter().fold(st, |acc, s| acc.join(s));
+        let joined = slot.iter().fold(st, |acc, s| acc.join(&s.state));
         slot.clear();
-        slot.push(joined.clone());
+        slot.push(Seen {
+            hash: 0,
+            state: joined.clone(),
+        });
         merged[b] = true;
         work.push_back((b, joined));
         return;
     }
-    slot.push(st.clone());
+    slot.push(Seen {
+        hash,
+        state: st.clone(),
+    });
     work.push_back((b, st));
 }

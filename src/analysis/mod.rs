@@ -38,8 +38,14 @@ use value::{ObjId, Objs};
 
 /// States kept apart per block before they are joined.
 pub const MAX_STATES: usize = 16;
-/// Block visits per function before the analysis stops (and says so).
+/// Block visits per function before the analysis stops (and says so): at
+/// least this many, and [`MAX_VISITS_PER_BLOCK`] per block of a larger
+/// function.
 pub const MAX_VISITS: usize = 40_000;
+/// Visits per block allowed to a large function: an exact run needs about
+/// `MAX_STATES + 1` (a 10,000-label goto maze needs 17 per block), so only
+/// a state lattice far taller than any real code's reaches the bound.
+pub const MAX_VISITS_PER_BLOCK: usize = 64;
 
 /// One finding with where it was made.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

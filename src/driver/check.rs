@@ -154,7 +154,7 @@ pub fn run_check_with(
         }
     };
     let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
+        .num_threads(clamp_threads(args.threads))
         .build()
     {
         Ok(p) => p,
@@ -299,3 +299,20 @@ pub fn run_check_with(
     }
     status
 }
+
+/// The worker threads for `-j N`: 0 (or none) is one per CPU; more than
+/// [`THREADS_PER_CPU`] per CPU only costs memory and start-up time, so a
+/// larger `N` is clamped, with a note.
+fn clamp_threads(asked: Option<usize>) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = cpus * THREADS_PER_CPU;
+    match asked {
+        Some(n) if n > max => {
+            eprintln!("note: -j {n} is more than {THREADS_PER_CPU} threads per CPU; using {max}");
+            max
+        }
+        n => n.unwrap_or(0),
+    }
+}
+
+const THREADS_PER_CPU: usize = 4;
