@@ -5,6 +5,8 @@
 //! include = ["mm/**", "fs/userfaultfd.c"]      # globs, relative to this file
 //! exclude = ["mm/kasan/**"]
 //! deny_warnings = false
+//! tabstop = 8                                  # display columns of gcc output
+//! respect_ignore = true                        # honour .gitignore/.ignore
 //!
 //! [lints]
 //! manual_fault_lock_assert = "allow"          # error | warning | allow
@@ -61,6 +63,8 @@ struct Raw {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     deny_warnings: bool,
+    tabstop: Option<Spanned<i64>>,
+    respect_ignore: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +88,10 @@ pub struct Config {
     pub defines: Vec<(String, Option<String>)>,
     /// Names known to be undefined (`NAME = false`).
     pub undefines: Vec<String>,
+    /// Tab stop for display columns (gcc and kbuild output), 8 when unset.
+    pub tabstop: Option<usize>,
+    /// `respect_ignore = false`: read ignored files too (as `--no-ignore`).
+    pub respect_ignore: Option<bool>,
     include: Option<GlobSet>,
     exclude: Option<GlobSet>,
 }
@@ -104,8 +112,8 @@ impl Config {
     /// Look for `faultlock.toml` in the directory of `start` (or `start`
     /// itself if it is a directory) and then in each parent. The search
     /// stops at the filesystem root, and after the first directory that
-    /// contains `.git` (a repository's configuration never comes from
-    /// outside it).
+    /// contains `.git` or is the top of a kernel tree (a repository's
+    /// configuration never comes from outside it).
     pub fn discover(start: &Path) -> Result<Option<Config>, ConfigError> {
         let abs = std::path::absolute(start)
             .map_err(|e| ConfigError(format!("cannot resolve {}: {e}", start.display())))?;
@@ -119,7 +127,7 @@ impl Config {
             if candidate.is_file() {
                 return Config::load(&candidate).map(Some);
             }
-            if d.join(".git").exists() {
+            if d.join(".git").exists() || is_kernel_top(d) {
                 break;
             }
             dir = d.parent();
@@ -205,8 +213,17 @@ impl Config {
                 .map(Some)
                 .map_err(|e| ConfigError(format!("{shown}: {e}")))
         };
+        let tabstop = match &raw.tabstop {
+            Some(t) if !(1..=64).contains(t.get_ref()) => {
+                return Err(at(t.span().start, "tabstop must be between 1 and 64"))
+            }
+            Some(t) => Some(*t.get_ref() as usize),
+            None => None,
+        };
         Ok(Config {
             path: Some(path.to_path_buf()),
+            tabstop,
+            respect_ignore: raw.respect_ignore,
             levels,
             models: raw
                 .models
@@ -245,6 +262,7 @@ impl Config {
             levels: self.levels.clone(),
             defines: self.defines.clone(),
             undefines: self.undefines.clone(),
+            no_ignore: self.respect_ignore == Some(false),
             ..CheckOptions::default()
         };
         Ok((model, opts))
@@ -298,6 +316,14 @@ impl Config {
             None => path.to_path_buf(),
         }
     }
+}
+
+/// The top of a kernel source tree: its `Makefile`, `Kbuild` and
+/// `MAINTAINERS` side by side.
+pub fn is_kernel_top(dir: &Path) -> bool {
+    ["Makefile", "Kbuild", "MAINTAINERS"]
+        .iter()
+        .all(|f| dir.join(f).is_file())
 }
 
 #[cfg(test)]
@@ -367,6 +393,19 @@ mod tests {
             e.0.starts_with("dir/faultlock.toml:1:12: invalid glob"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn tabstop_and_respect_ignore() {
+        let c = parse("tabstop = 4\nrespect_ignore = false\n").unwrap();
+        assert_eq!(c.tabstop, Some(4));
+        assert!(c.apply().unwrap().1.no_ignore);
+        let e = parse("tabstop = 0\n").unwrap_err();
+        assert!(
+            e.0.starts_with("dir/faultlock.toml:1:11: tabstop must be"),
+            "{e}"
+        );
+        assert!(!parse("").unwrap().apply().unwrap().1.no_ignore);
     }
 
     #[test]
