@@ -276,3 +276,22 @@ fn package_workspace_and_exclude_select_members_as_cargo_does() {
         Some(2)
     );
 }
+
+#[test]
+fn respect_ignore_false_in_the_config_applies_to_the_walk() {
+    let dir = two_members();
+    std::fs::write(dir.path().join("buggy/src/.gitignore"), "lib.rs\n").unwrap();
+    let out = cargo_faultlock(&[], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("faultlock: 1 file,"), "{err}");
+    std::fs::write(
+        dir.path().join("faultlock.toml"),
+        "respect_ignore = false\n",
+    )
+    .unwrap();
+    let out = cargo_faultlock(&[], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("faultlock: 2 files,"), "{err}");
+}

@@ -292,3 +292,11 @@ fn completions_and_man_page_come_from_the_command_line_definition() {
     let o = faultlock(d.path(), &["completions", "tcsh"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn naming_only_skipped_files_checks_nothing_rather_than_the_directory() {
+    let d = tree(&[("u.c", UAF), ("notes.txt", "x")]);
+    let o = faultlock(d.path(), &["check", "notes.txt"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("faultlock: 0 files,"), "{}", stderr(&o));
+}

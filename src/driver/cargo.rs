@@ -102,7 +102,12 @@ where
         eprintln!("error: cannot enter {}: {e}", ws.root.display());
         return EXIT_ERROR;
     }
-    let files = ws.files(!cli.check.no_ignore);
+    // `respect_ignore = false` in the workspace's faultlock.toml applies to
+    // the walk too (a broken file is reported by the check run itself).
+    let config_no_ignore =
+        crate::config::Config::resolve(cli.check.config.as_deref(), Some(&ws.root))
+            .is_ok_and(|c| c.respect_ignore == Some(false));
+    let files = ws.files(!(cli.check.no_ignore || config_no_ignore));
     if files.is_empty() {
         eprintln!("warning: no .rs or .c files found in the workspace");
     }
