@@ -9,14 +9,16 @@
 //!
 //! Only the fingerprint is matched; the other fields are for readers of the
 //! file and for the "fixed since the baseline" notes. Fingerprints contain
-//! the path as shown, so a baseline is used from the directory, and with the
-//! path spelling, it was written with.
+//! the path, lexically normalised (`./c/x.c` and `c//x.c` are `c/x.c`), so a
+//! baseline is used from the directory it was written in. Baselines written
+//! before paths were normalised still match when spelled as in the run.
 
 use crate::diag::Diagnostic;
 use crate::fingerprint;
 use crate::render::Files;
+use crate::source::SourceFile;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 pub const VERSION: u32 = 1;
@@ -47,20 +49,58 @@ pub struct Filtered {
     pub matched: usize,
     /// Baseline entries of checked files that no finding matched.
     pub fixed: Vec<Entry>,
+    /// Files the baseline spells differently from this run (baseline
+    /// spelling, run spelling), so that their entries cannot match.
+    pub respelled: Vec<(String, String)>,
+}
+
+/// `path` without `.` components and repeated or trailing slashes.
+pub fn normalise(path: &str) -> String {
+    let abs = path.starts_with('/');
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let joined = parts.join("/");
+    match (abs, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+/// The fingerprints of `diags` with their paths normalised.
+fn normalised_fingerprints(diags: &[Diagnostic], files: &Files) -> Vec<String> {
+    let mut renamed = Files::default();
+    let diags: Vec<Diagnostic> = diags
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            let path = normalise(&d.file);
+            if renamed.get(&path).is_none() {
+                if let Some(f) = files.get(&d.file) {
+                    renamed.add(SourceFile::new(path.as_str(), f.text.clone()));
+                }
+            }
+            d.file = path.into();
+            d
+        })
+        .collect();
+    fingerprint::fingerprints(&diags, &renamed)
 }
 
 impl Baseline {
     /// Record `diags` (sorted by file, function, lint, message, fingerprint,
     /// so the file does not depend on the order of the run).
     pub fn from_diagnostics(diags: &[Diagnostic], files: &Files) -> Baseline {
-        let fps = fingerprint::fingerprints(diags, files);
+        let fps = normalised_fingerprints(diags, files);
         let mut findings: Vec<Entry> = diags
             .iter()
             .zip(fps)
             .map(|(d, fingerprint)| Entry {
                 fingerprint,
                 lint: d.lint.to_string(),
-                file: d.file.to_string(),
+                file: normalise(&d.file),
                 function: d.function.clone(),
                 message: d.message.clone(),
             })
@@ -90,8 +130,9 @@ impl Baseline {
         let b: Baseline = serde_json::from_str(text).map_err(|e| {
             format!(
                 "{shown}:{}:{}: not a faultlock baseline: {e}",
-                e.line(),
-                e.column()
+                e.line().max(1),
+                // serde_json gives column 0 at the very start of a line.
+                e.column().max(1)
             )
         })?;
         if b.version != VERSION {
@@ -118,23 +159,38 @@ impl Baseline {
             .iter()
             .map(|e| e.fingerprint.as_str())
             .collect();
-        let fps = fingerprint::fingerprints(&diags, files);
+        let fps = normalised_fingerprints(&diags, files);
+        let as_shown = fingerprint::fingerprints(&diags, files);
         let mut seen = HashSet::new();
         let mut out = Filtered::default();
-        for (d, fp) in diags.into_iter().zip(fps) {
-            if known.contains(fp.as_str()) {
+        for ((d, fp), old) in diags.into_iter().zip(fps).zip(as_shown) {
+            if let Some(fp) = [fp, old].into_iter().find(|f| known.contains(f.as_str())) {
                 out.matched += 1;
                 seen.insert(fp);
             } else {
                 out.new.push(d);
             }
         }
+        let checked: HashMap<String, &str> = files
+            .iter()
+            .map(|f| (normalise(&f.path), &*f.path))
+            .collect();
+        let mut respelled = BTreeSet::new();
         out.fixed = self
             .findings
             .iter()
-            .filter(|e| !seen.contains(&e.fingerprint) && files.get(&e.file).is_some())
+            .filter(|e| !seen.contains(&e.fingerprint))
+            .filter(|e| match checked.get(&normalise(&e.file)) {
+                Some(ours) if *ours != e.file && normalise(&e.file) != e.file => {
+                    respelled.insert((e.file.clone(), ours.to_string()));
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            })
             .cloned()
             .collect();
+        out.respelled = respelled.into_iter().collect();
         out
     }
 }
@@ -164,9 +220,31 @@ mod tests {
     }
 
     #[test]
+    fn paths_are_normalised() {
+        assert_eq!(normalise("./c//x.c"), "c/x.c");
+        assert_eq!(normalise("/a/./b/"), "/a/b");
+        assert_eq!(normalise("./"), ".");
+        let f = files();
+        let d = use_after_unlock();
+        let b = Baseline::from_diagnostics(std::slice::from_ref(&d), &f);
+        assert_eq!(b.findings[0].file, "dir/a.c");
+        // The same finding seen through `./dir/a.c` matches.
+        let mut dotted = d.clone();
+        dotted.file = "./dir/a.c".into();
+        let f2 = Files::new([SourceFile::new(
+            "./dir/a.c",
+            f.get("dir/a.c").unwrap().text.clone(),
+        )]);
+        let r = b.filter(vec![dotted], &f2);
+        assert_eq!((r.new.len(), r.matched), (0, 1));
+    }
+
+    #[test]
     fn bad_files_are_errors() {
         let e = Baseline::parse("b.json", "{\"version\": 1,\n \"findingz\": []}").unwrap_err();
         assert!(e.starts_with("b.json:2:"), "{e}");
+        let e = Baseline::parse("b.json", "{\"version\": 1,\n").unwrap_err();
+        assert!(e.starts_with("b.json:2:1:"), "{e}");
         let e = Baseline::parse("b.json", "{\"version\": 9, \"findings\": []}").unwrap_err();
         assert!(e.contains("version 9"), "{e}");
     }

@@ -22,6 +22,12 @@ pub struct CheckOptions {
     /// Names known to be undefined for `#if` evaluation (`-U`, config
     /// `NAME = false`); applied after `defines`.
     pub undefines: Vec<String>,
+    /// Prefixes of names known undefined unless defined (`CONFIG_` in a
+    /// kernel build whose autoconf.h was read).
+    pub undefined_prefixes: Vec<String>,
+    /// Do not respect `.gitignore`/`.ignore` when reading a tree
+    /// (`respect_ignore = false` in `faultlock.toml`).
+    pub no_ignore: bool,
     /// Parse every file, not only those that mention the model's
     /// identifiers (for parse-health measurements).
     pub no_prefilter: bool,
@@ -42,6 +48,9 @@ pub struct Stats {
     /// For each parsed file: path, functions, functions with an opaque
     /// region (parse health per area is computed from these).
     pub per_file: Vec<(Arc<str>, usize, usize)>,
+    /// Functions with an opaque region: file, function, 1-based line of
+    /// its name (in file order).
+    pub opaque: Vec<(Arc<str>, String, usize)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -121,6 +130,9 @@ pub fn effective_defines(model: &LockModel, opts: &CheckOptions) -> Defines {
             .insert(name.clone(), value.clone().unwrap_or_else(|| "1".into()));
         defines.undefined.retain(|u| u != name);
     }
+    defines
+        .undefined_prefixes
+        .extend(opts.undefined_prefixes.iter().cloned());
     for name in &opts.undefines {
         defines.defined.remove(name);
         if !defines.undefined.contains(name) {
@@ -185,11 +197,25 @@ pub fn lower_one(
 
 /// Lower every file (in parallel).
 pub fn lower_all(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Lowered {
+    lower_all_with(files, model, opts, &|| {})
+}
+
+/// [`lower_all`], calling `done` after each file (for a progress bar).
+pub fn lower_all_with(
+    files: &[SourceFile],
+    model: &LockModel,
+    opts: &CheckOptions,
+    done: &(dyn Fn() + Sync),
+) -> Lowered {
     let defines = effective_defines(model, opts);
     let prefilter = (!opts.no_prefilter).then(|| Prefilter::new(model));
     let results: Vec<Option<Result<Unit, String>>> = files
         .par_iter()
-        .map(|f| lower_one(f, &defines, prefilter.as_ref()))
+        .map(|f| {
+            let r = lower_one(f, &defines, prefilter.as_ref());
+            done();
+            r
+        })
         .collect();
     let mut lowered = Lowered::default();
     for (i, r) in results.into_iter().enumerate() {
@@ -250,6 +276,19 @@ fn check_lowered_with(
             .zip(parsed)
             .filter(|(_, p)| **p)
             .map(|((f, u), _)| (f.path.clone(), u.functions.len(), opaque(u)))
+            .collect(),
+        opaque: files
+            .iter()
+            .zip(units)
+            .flat_map(|(file, u)| {
+                u.functions
+                    .iter()
+                    .filter(|f| f.opaque_regions > 0)
+                    .map(|f| {
+                        let line = file.line_col(f.name_span.start).0;
+                        (file.path.clone(), f.name.clone(), line)
+                    })
+            })
             .collect(),
     };
     let findings = match cache {

@@ -6,6 +6,8 @@
 //! exclude = ["mm/kasan/**"]
 //! deny_warnings = false
 //! kernel = "6.12"                              # model release [default: from the tree's Makefile]
+//! tabstop = 8                                  # display columns of gcc output
+//! respect_ignore = true                        # honour .gitignore/.ignore
 //!
 //! [lints]
 //! manual_fault_lock_assert = "allow"          # error | warning | allow
@@ -63,6 +65,8 @@ struct Raw {
     #[serde(default)]
     deny_warnings: bool,
     kernel: Option<Spanned<String>>,
+    tabstop: Option<Spanned<i64>>,
+    respect_ignore: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +93,10 @@ pub struct Config {
     /// `kernel = "X.Y"`: the release the model describes, over the one
     /// found from the checked tree.
     pub kernel: Option<KernelVersion>,
+    /// Tab stop for display columns (gcc and kbuild output), 8 when unset.
+    pub tabstop: Option<usize>,
+    /// `respect_ignore = false`: read ignored files too (as `--no-ignore`).
+    pub respect_ignore: Option<bool>,
     include: Option<GlobSet>,
     exclude: Option<GlobSet>,
 }
@@ -109,8 +117,8 @@ impl Config {
     /// Look for `faultlock.toml` in the directory of `start` (or `start`
     /// itself if it is a directory) and then in each parent. The search
     /// stops at the filesystem root, and after the first directory that
-    /// contains `.git` (a repository's configuration never comes from
-    /// outside it).
+    /// contains `.git` or is the top of a kernel tree (a repository's
+    /// configuration never comes from outside it).
     pub fn discover(start: &Path) -> Result<Option<Config>, ConfigError> {
         let abs = std::path::absolute(start)
             .map_err(|e| ConfigError(format!("cannot resolve {}: {e}", start.display())))?;
@@ -124,7 +132,7 @@ impl Config {
             if candidate.is_file() {
                 return Config::load(&candidate).map(Some);
             }
-            if d.join(".git").exists() {
+            if d.join(".git").exists() || is_kernel_top(d) {
                 break;
             }
             dir = d.parent();
@@ -214,9 +222,18 @@ impl Config {
             None => None,
             Some(k) => Some(KernelVersion::parse(k.get_ref()).map_err(|e| at(k.span().start, &e))?),
         };
+        let tabstop = match &raw.tabstop {
+            Some(t) if !(1..=64).contains(t.get_ref()) => {
+                return Err(at(t.span().start, "tabstop must be between 1 and 64"))
+            }
+            Some(t) => Some(*t.get_ref() as usize),
+            None => None,
+        };
         Ok(Config {
             path: Some(path.to_path_buf()),
             kernel,
+            tabstop,
+            respect_ignore: raw.respect_ignore,
             levels,
             models: raw
                 .models
@@ -280,6 +297,7 @@ impl Config {
             levels: self.levels.clone(),
             defines: self.defines.clone(),
             undefines: self.undefines.clone(),
+            no_ignore: self.respect_ignore == Some(false),
             ..CheckOptions::default()
         };
         Ok((model, opts))
@@ -359,6 +377,14 @@ impl Config {
             None => path.to_path_buf(),
         }
     }
+}
+
+/// The top of a kernel source tree: its `Makefile`, `Kbuild` and
+/// `MAINTAINERS` side by side.
+pub fn is_kernel_top(dir: &Path) -> bool {
+    ["Makefile", "Kbuild", "MAINTAINERS"]
+        .iter()
+        .all(|f| dir.join(f).is_file())
 }
 
 #[cfg(test)]
@@ -467,6 +493,19 @@ mod tests {
         assert_eq!(k.version, KernelVersion::new(6, 5));
         assert!(k.source.ends_with("Makefile") && !k.source.contains("mm/Makefile"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tabstop_and_respect_ignore() {
+        let c = parse("tabstop = 4\nrespect_ignore = false\n").unwrap();
+        assert_eq!(c.tabstop, Some(4));
+        assert!(c.apply().unwrap().1.no_ignore);
+        let e = parse("tabstop = 0\n").unwrap_err();
+        assert!(
+            e.0.starts_with("dir/faultlock.toml:1:11: tabstop must be"),
+            "{e}"
+        );
+        assert!(!parse("").unwrap().apply().unwrap().1.no_ignore);
     }
 
     #[test]

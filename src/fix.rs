@@ -56,9 +56,10 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
-/// Why `path` must not be rewritten without `--allow-dirty`: not in a git
-/// work tree, or it has uncommitted changes (untracked included).
-fn dirty(path: &Path) -> Option<String> {
+/// Why `path` must not be rewritten without `--allow-dirty`, worded to
+/// follow the path: not in a git work tree, or it has uncommitted changes
+/// (untracked included).
+fn dirty(path: &Path) -> Option<Refusal> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -71,53 +72,90 @@ fn dirty(path: &Path) -> Option<String> {
         .arg(name)
         .output();
     match out {
-        Ok(o) if o.status.success() => {
-            (!o.stdout.is_empty()).then(|| "has uncommitted changes".to_string())
-        }
-        Ok(_) => Some("is not in a git work tree".into()),
-        Err(e) => Some(format!("cannot run git: {e}")),
+        Ok(o) if o.status.success() => (!o.stdout.is_empty()).then_some(Refusal::Uncommitted),
+        Ok(_) => Some(Refusal::NotInGit),
+        Err(e) => Some(Refusal::NoGit(e.to_string())),
     }
 }
 
+/// Why one file was not rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Uncommitted,
+    NotInGit,
+    NoGit(String),
+    /// Lossily decoded, or changed on disk while it was checked.
+    Changed,
+    Write(String),
+}
+
+impl Refusal {
+    /// The message for `path`, with what the user can do about it.
+    pub fn message(&self, path: &str) -> String {
+        match self {
+            Refusal::Uncommitted => format!(
+                "not fixing {path}: it has uncommitted changes; commit or stash them, or pass --allow-dirty"
+            ),
+            Refusal::NotInGit => format!(
+                "not fixing {path}: it is not in a git work tree, so the rewrite could not be undone; pass --allow-dirty to rewrite it anyway"
+            ),
+            Refusal::NoGit(e) => format!(
+                "not fixing {path}: cannot run git to see whether it has uncommitted changes ({e}); pass --allow-dirty to rewrite it anyway"
+            ),
+            Refusal::Changed => {
+                format!("not fixing {path}: it changed while it was checked, or is not UTF-8")
+            }
+            Refusal::Write(e) => format!("not fixing {path}: cannot write it: {e}"),
+        }
+    }
+}
+
+/// What [`fix_in_place`] did.
+#[derive(Debug, Default)]
+pub struct Fixed {
+    /// Suggestions applied, over all written files.
+    pub applied: usize,
+    /// Files rewritten.
+    pub written: usize,
+    /// Files with suggestions that were left as they are, and why.
+    pub refused: Vec<(String, Refusal)>,
+}
+
 /// Rewrite each file (display path = path on disk) that has
-/// machine-applicable suggestions. All files are checked before any is
-/// written. Returns (suggestions applied, files written).
+/// machine-applicable suggestions, deciding file by file: a file that must
+/// not be rewritten is refused and the others are still written.
 pub fn fix_in_place(
     files: &[crate::source::SourceFile],
     diags: &[Diagnostic],
     allow_dirty: bool,
-) -> Result<(usize, usize), String> {
-    let mut writes = Vec::new();
-    let mut refused = Vec::new();
+) -> Fixed {
+    let mut out = Fixed::default();
     for f in files {
         let (text, n) = apply_suggestions(&f.text, &f.path, diags);
         if n == 0 {
             continue;
         }
-        // Lossily decoded or changed since it was read: do not write it.
-        if std::fs::read(&*f.path).ok().as_deref() != Some(f.text.as_bytes()) {
-            refused.push(format!("{} changed while checking or is not UTF-8", f.path));
-            continue;
-        }
-        if !allow_dirty {
-            if let Some(why) = dirty(Path::new(&*f.path)) {
-                refused.push(format!("{} {why}", f.path));
+        let refusal = if std::fs::read(&*f.path).ok().as_deref() != Some(f.text.as_bytes()) {
+            Some(Refusal::Changed)
+        } else if allow_dirty {
+            None
+        } else {
+            dirty(Path::new(&*f.path))
+        };
+        let refusal = refusal.or_else(|| {
+            std::fs::write(&*f.path, &text)
+                .err()
+                .map(|e| Refusal::Write(e.to_string()))
+        });
+        match refusal {
+            Some(r) => out.refused.push((f.path.to_string(), r)),
+            None => {
+                out.applied += n;
+                out.written += 1;
             }
         }
-        writes.push((f.path.clone(), text, n));
     }
-    if !refused.is_empty() {
-        return Err(format!(
-            "not fixing: {}; commit or stash the changes first, or pass --allow-dirty",
-            refused.join(", ")
-        ));
-    }
-    let mut applied = 0;
-    for (path, text, n) in &writes {
-        std::fs::write(&**path, text).map_err(|e| format!("cannot write {path}: {e}"))?;
-        applied += n;
-    }
-    Ok((applied, writes.len()))
+    out
 }
 
 #[cfg(test)]

@@ -212,3 +212,86 @@ fn check_format_rustc_json_emits_rustc_diagnostics() {
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].spans[0].line_start, 12);
 }
+
+/// A workspace of two members: `buggy` (the raw-pointer bug) and `clean`.
+fn two_members() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"buggy\", \"clean\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    for (name, lib) in [("buggy", BUGGY), ("clean", CLEAN)] {
+        std::fs::create_dir_all(root.join(name).join("src")).unwrap();
+        std::fs::write(
+            root.join(name).join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        )
+        .unwrap();
+        std::fs::write(root.join(name).join("src/lib.rs"), lib).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn package_workspace_and_exclude_select_members_as_cargo_does() {
+    let dir = two_members();
+    let count = |out: &Output| {
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("faultlock: "))
+            .unwrap_or_else(|| panic!("{err}"))
+            .to_string();
+        (out.status.code(), line)
+    };
+    let all = cargo_faultlock(&[], dir.path());
+    assert_eq!(count(&all).0, Some(1));
+    assert!(
+        count(&all).1.starts_with("faultlock: 2 files,"),
+        "{:?}",
+        count(&all)
+    );
+    let clean = cargo_faultlock(&["-p", "clean"], dir.path());
+    assert_eq!(count(&clean).0, Some(0), "{:?}", count(&clean));
+    assert!(count(&clean).1.starts_with("faultlock: 1 file,"));
+    let buggy = cargo_faultlock(&["--package", "buggy@0.1.0", "-p", "clean"], dir.path());
+    assert!(count(&buggy).1.starts_with("faultlock: 2 files,"));
+    let excl = cargo_faultlock(&["--workspace", "--exclude", "buggy"], dir.path());
+    assert_eq!(count(&excl).0, Some(0));
+    assert!(count(&excl).1.starts_with("faultlock: 1 file,"));
+    let bad = cargo_faultlock(&["-p", "nope"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("package `nope` is not a member of the workspace (members: buggy, clean)"),
+        "{err}"
+    );
+    // --exclude without --workspace is a usage error, as in cargo.
+    assert_eq!(
+        cargo_faultlock(&["--exclude", "buggy"], dir.path())
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn respect_ignore_false_in_the_config_applies_to_the_walk() {
+    let dir = two_members();
+    std::fs::write(dir.path().join("buggy/src/.gitignore"), "lib.rs\n").unwrap();
+    let out = cargo_faultlock(&[], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("faultlock: 1 file,"), "{err}");
+    std::fs::write(
+        dir.path().join("faultlock.toml"),
+        "respect_ignore = false\n",
+    )
+    .unwrap();
+    let out = cargo_faultlock(&[], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("faultlock: 2 files,"), "{err}");
+}

@@ -107,7 +107,7 @@ fn recorded_command_line_gives_gcc_style_lines_on_stderr() {
     assert_eq!(stdout(&o), "");
     assert_eq!(
         stderr(&o),
-        format!("{}/mm/memory.c:6:2: error: mmap_lock asserted on a path that runs under the per-VMA lock only [mmap_assert_under_vma_lock]\n", srctree(&d)),
+        format!("{}/mm/memory.c:6:9: error: mmap_lock asserted on a path that runs under the per-VMA lock only [mmap_assert_under_vma_lock]\n", srctree(&d)),
     );
     let o = run(&d, &["--fail-on-error"], &[]);
     assert_eq!(o.status.code(), Some(1));
@@ -124,7 +124,7 @@ fn command_line_defines_drive_if_evaluation() {
     let err = stderr(&o);
     assert!(err.contains("[mmap_assert_under_vma_lock]"), "{err}");
     assert!(
-        err.contains("/mm/memory.c:22:6: error: VMA `vma` used after the mmap_lock protecting it was released [vma_use_after_unlock]\n"),
+        err.contains("/mm/memory.c:22:13: error: VMA `vma` used after the mmap_lock protecting it was released [vma_use_after_unlock]\n"),
         "{err}"
     );
 }
@@ -168,4 +168,113 @@ fn config_excludes_apply() {
     let o = run(&d, &[], &[]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stderr(&o), "");
+}
+
+/// A use after unlock compiled only with CONFIG_FOO_TRACE, an option the
+/// model does not know; and a function with a region that does not parse.
+const TRACE_C: &str = "\
+static unsigned long t(struct mm_struct *mm, unsigned long a)
+{
+\tstruct vm_area_struct *vma;
+\tunsigned long x = 0;
+
+\tmmap_read_lock(mm);
+\tvma = find_vma(mm, a);
+\tmmap_read_unlock(mm);
+#ifdef CONFIG_FOO_TRACE
+\tx = vma->vm_start;
+#endif
+\treturn x;
+}
+";
+
+#[test]
+fn with_autoconf_read_every_other_config_option_is_unset() {
+    let d = kernel_tree(AUTOCONF_H);
+    std::fs::write(d.path().join("linux/mm/memory.c"), TRACE_C).unwrap();
+    let o = run(&d, &[], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stderr(&o),
+        "",
+        "CONFIG_FOO_TRACE is not in autoconf.h: not compiled"
+    );
+    let with = format!("{AUTOCONF_H}#define CONFIG_FOO_TRACE 1\n");
+    std::fs::write(d.path().join("out/include/generated/autoconf.h"), with).unwrap();
+    let o = run(&d, &[], &[]);
+    assert!(
+        stderr(&o).contains("/mm/memory.c:10:13: error: VMA `vma` used after"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn fail_on_error_is_accepted_anywhere() {
+    let d = kernel_tree(AUTOCONF_H);
+    let o = run(&d, &[], &["--fail-on-error"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[mmap_assert_under_vma_lock]"));
+}
+
+#[test]
+fn a_missing_autoconf_says_how_to_get_one() {
+    let d = kernel_tree(AUTOCONF_H);
+    std::fs::remove_file(d.path().join("out/include/generated/autoconf.h")).unwrap();
+    let o = run(&d, &[], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("run `make prepare`"), "{err}");
+    assert!(err.contains("-I DIR/include"), "{err}");
+}
+
+#[test]
+fn the_config_search_stops_at_the_kernel_tree_top() {
+    let d = kernel_tree(AUTOCONF_H);
+    // A configuration above the tree that would hide everything.
+    std::fs::write(d.path().join("faultlock.toml"), "exclude = [\"**\"]\n").unwrap();
+    let o = run(&d, &[], &[]);
+    assert_eq!(
+        stderr(&o),
+        "",
+        "without a kernel top, the file above applies"
+    );
+    for f in ["Makefile", "Kbuild", "MAINTAINERS"] {
+        std::fs::write(d.path().join("linux").join(f), "").unwrap();
+    }
+    let o = run(&d, &[], &[]);
+    assert!(
+        stderr(&o).contains("[mmap_assert_under_vma_lock]"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn columns_follow_the_tab_stop_and_unparsed_code_is_noted() {
+    let d = kernel_tree(AUTOCONF_H);
+    let o = run(&d, &["--tabstop", "4"], &[]);
+    assert!(
+        stderr(&o).contains("/mm/memory.c:6:5: error:"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(d.path().join("linux/faultlock.toml"), "tabstop = 2\n").unwrap();
+    let o = run(&d, &[], &[]);
+    assert!(
+        stderr(&o).contains("/mm/memory.c:6:3: error:"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        d.path().join("linux/mm/memory.c"),
+        "static void p(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\tint x = (((((;\n\tmmap_read_unlock(mm);\n}\n",
+    )
+    .unwrap();
+    let o = run(&d, &[], &[]);
+    assert!(
+        stderr(&o).ends_with("/mm/memory.c:1: note: faultlock could not parse part of `p`; findings in it may be missing [faultlock]\n"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -217,7 +217,7 @@ fn standard_input_and_the_current_git_tree_are_the_defaults() {
     );
     assert_eq!(text(&out.stdout).lines().count(), 4);
     assert!(text(&out.stdout).starts_with(
-        "fs/userfaultfd.c:15:2: warning: open-coded fault-lock assert [manual_fault_lock_assert]\n"
+        "fs/userfaultfd.c:15:9: warning: open-coded fault-lock assert [manual_fault_lock_assert]\n"
     ));
 }
 
@@ -331,7 +331,7 @@ fn introduced_error_and_its_revert() {
     assert!(!shown.contains(": error:"), "{shown}");
     assert_eq!(
         shown,
-        "mm/vma_pages.c:16:18: note: fixed by this patch (position before it): VMA `vma` used after the per-VMA lock protecting it was released [vma_use_after_unlock]\n"
+        "mm/vma_pages.c:16:25: note: fixed by this patch (position before it): VMA `vma` used after the per-VMA lock protecting it was released [vma_use_after_unlock]\n"
     );
     let reply = faultlock(
         &[
@@ -506,7 +506,7 @@ fn renamed_new_and_deleted_files() {
     let renamed = format!("diff --git a/mm/vma_pages.c b/mm/pages.c\nsimilarity index 90%\nrename from mm/vma_pages.c\nrename to mm/pages.c\n--- a/mm/vma_pages.c\n+++ b/mm/pages.c\n{hunks}");
     let out = review_stdin_on_tree(renamed.as_bytes(), "gcc");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("mm/pages.c:16:18: error: "));
+    assert!(text(&out.stdout).starts_with("mm/pages.c:16:25: error: "));
     // A pure rename of a file with findings introduces and fixes nothing.
     let (_dir, t) = tree_copy();
     git(
@@ -537,7 +537,7 @@ fn renamed_new_and_deleted_files() {
         Some(delete.as_bytes()),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("mm/vma_pages.c:16:18: note: fixed by this patch"));
+    assert!(text(&out.stdout).contains("mm/vma_pages.c:16:25: note: fixed by this patch"));
     let addition: String = buggy.lines().map(|l| format!("+{l}\n")).collect();
     let add = format!("diff --git a/mm/new.c b/mm/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/mm/new.c\n@@ -0,0 +1,{n} @@\n{addition}", n = buggy.lines().count());
     let out = faultlock(
@@ -546,7 +546,7 @@ fn renamed_new_and_deleted_files() {
         Some(add.as_bytes()),
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("mm/new.c:16:18: error: "));
+    assert!(text(&out.stdout).starts_with("mm/new.c:16:25: error: "));
 }
 
 #[test]
@@ -666,7 +666,7 @@ fn check_fix_rewrites_in_place_and_refuses_dirty_files() {
     let out = faultlock(&["check", "--fix", "fs/userfaultfd.c"], &t, None);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("fs/userfaultfd.c has uncommitted changes"),
+        text(&out.stderr).contains("not fixing fs/userfaultfd.c: it has uncommitted changes"),
         "{}",
         text(&out.stderr)
     );

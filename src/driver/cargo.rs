@@ -45,6 +45,16 @@ pub struct CargoCli {
     /// or json (cargo's JSON messages with rustc diagnostics).
     #[arg(long, value_enum, value_name = "FMT")]
     pub message_format: Option<MessageFormat>,
+    /// Check only this package (name, `name@version` or package ID;
+    /// repeatable) [default: every workspace member].
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Check every workspace member (the default).
+    #[arg(long)]
+    pub workspace: bool,
+    /// With --workspace: leave out this package (repeatable).
+    #[arg(long, value_name = "SPEC", requires = "workspace")]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub check: CheckArgs,
 }
@@ -79,7 +89,9 @@ where
         eprintln!("error: `cargo faultlock` takes no paths; it checks the workspace's packages (use --manifest-path)");
         return EXIT_ERROR;
     }
-    let ws = match Workspace::load(cli.manifest_path.as_deref()) {
+    let ws = match Workspace::load(cli.manifest_path.as_deref())
+        .and_then(|ws| ws.select(&cli.packages, &cli.exclude))
+    {
         Ok(ws) => ws,
         Err(e) => {
             eprintln!("error: {e}");
@@ -90,7 +102,12 @@ where
         eprintln!("error: cannot enter {}: {e}", ws.root.display());
         return EXIT_ERROR;
     }
-    let files = ws.files(!cli.check.no_ignore);
+    // `respect_ignore = false` in the workspace's faultlock.toml applies to
+    // the walk too (a broken file is reported by the check run itself).
+    let config_no_ignore =
+        crate::config::Config::resolve(cli.check.config.as_deref(), Some(&ws.root))
+            .is_ok_and(|c| c.respect_ignore == Some(false));
+    let files = ws.files(!(cli.check.no_ignore || config_no_ignore));
     if files.is_empty() {
         eprintln!("warning: no .rs or .c files found in the workspace");
     }
@@ -140,6 +157,30 @@ impl Workspace {
             target_dir: md.target_directory.clone().into_std_path_buf(),
             packages: members,
         })
+    }
+
+    /// Keep the members `packages` names (all when empty), less those
+    /// `exclude` names. A spec that names no member is an error.
+    fn select(mut self, packages: &[String], exclude: &[String]) -> Result<Workspace, String> {
+        let matches = |p: &Package, spec: &str| {
+            spec == p.name.as_str()
+                || spec == format!("{}@{}", p.name, p.version)
+                || spec == p.id.repr
+        };
+        for spec in packages.iter().chain(exclude) {
+            if !self.packages.iter().any(|p| matches(p, spec)) {
+                let names: Vec<&str> = self.packages.iter().map(|p| p.name.as_str()).collect();
+                return Err(format!(
+                    "package `{spec}` is not a member of the workspace (members: {})",
+                    names.join(", ")
+                ));
+            }
+        }
+        self.packages.retain(|p| {
+            (packages.is_empty() || packages.iter().any(|s| matches(p, s)))
+                && !exclude.iter().any(|s| matches(p, s))
+        });
+        Ok(self)
     }
 
     fn rel(&self, p: &Path) -> PathBuf {

@@ -36,13 +36,17 @@ pub enum Command {
         /// source file upward].
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Exit 1 on error-level findings (stops the kernel build).
+        /// Exit 1 on error-level findings (stops the kernel build); accepted
+        /// anywhere on the command line.
         #[arg(long)]
         fail_on_error: bool,
         /// Kernel release the lock model describes [default: the tree's
         /// top Makefile, else the newest known].
         #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
         kernel: Option<KernelVersion>,
+        /// Tab stop for columns [default: `tabstop` of faultlock.toml, else 8].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+        tabstop: Option<u32>,
         /// $(CHECKFLAGS) $(c_flags) file.c
         #[arg(
             value_name = "COMPILER_ARGS",
@@ -61,12 +65,21 @@ pub enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Print a shell completion script for SHELL on stdout, e.g.
+    /// `faultlock completions bash > ~/.local/share/bash-completion/completions/faultlock`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the faultlock(1) man page (roff) on stdout, e.g.
+    /// `faultlock man > ~/.local/share/man/man1/faultlock.1`.
+    Man,
     /// Print the IR of every function of a file (debug aid).
     #[command(name = "dump-ir", hide = true)]
     DumpIr {
         file: PathBuf,
         /// Extra preprocessor define, NAME or NAME=VALUE.
-        #[arg(long = "define", value_name = "NAME[=VAL]")]
+        #[arg(long = "define", value_name = "NAME[=VAL]", value_parser = define_arg)]
         defines: Vec<String>,
     },
 }
@@ -108,15 +121,30 @@ pub struct LevelArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Files or directories to check [default: .].
+    /// Files or directories to check [default: .]; `-` reads paths from
+    /// standard input, one per line.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Read paths to check from FILE, one per line (with the PATHs).
+    #[arg(long, value_name = "FILE")]
+    pub files_from: Option<PathBuf>,
     /// Output format (written to stdout).
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub format: FormatArg,
     /// Colour human output: auto colours only when stdout is a terminal.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Tab stop for the display columns of `--format gcc` [default:
+    /// `tabstop` of faultlock.toml, else 8, as gcc].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub tabstop: Option<u32>,
+    /// No summary line (findings, errors and notes are still printed).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print the configuration, kernel version and model files in
+    /// use, and the time of each phase.
+    #[arg(short, long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub levels: LevelArgs,
 
@@ -138,7 +166,7 @@ pub struct CheckArgs {
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,
     /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
-    #[arg(long = "define", value_name = "NAME[=VAL]")]
+    #[arg(long = "define", value_name = "NAME[=VAL]", value_parser = define_arg)]
     pub defines: Vec<String>,
     /// Kernel release the lock model describes [default: `kernel` in
     /// faultlock.toml, else the top Makefile found from the first PATH
@@ -212,13 +240,32 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
     pub kernel: Option<KernelVersion>,
     /// Extra preprocessor define, NAME or NAME=VALUE (repeatable).
-    #[arg(long = "define", value_name = "NAME[=VAL]")]
+    #[arg(long = "define", value_name = "NAME[=VAL]", value_parser = define_arg)]
     pub defines: Vec<String>,
 }
 
 /// `--kernel X.Y`.
 fn parse_kernel(s: &str) -> Result<KernelVersion, String> {
     KernelVersion::parse(s)
+}
+
+/// A `--define` value: NAME must be a C identifier.
+pub fn define_arg(s: &str) -> Result<String, String> {
+    let name = s.split_once('=').map_or(s, |(n, _)| n);
+    let ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(s.to_string())
+    } else if name.is_empty() {
+        Err("the macro name is empty (expected NAME or NAME=VALUE)".into())
+    } else {
+        Err(format!(
+            "`{name}` is not a macro name (expected NAME or NAME=VALUE)"
+        ))
+    }
 }
 
 /// `NAME[=VAL]` → `(NAME, VAL)`.
@@ -237,6 +284,14 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn define_names_are_identifiers() {
+        assert!(define_arg("A_1=x y").is_ok());
+        assert!(define_arg("").is_err());
+        assert!(define_arg("=1").is_err());
+        assert!(define_arg("1A").is_err());
     }
 
     #[test]

@@ -175,7 +175,9 @@ fn included_macros(cx: &CompilerArgs) -> Result<(Macros, bool), String> {
                 .find(|p| p.is_file())
                 .ok_or_else(|| {
                     format!(
-                        "{} includes <{AUTOCONF}>, which is in no -I directory",
+                        "{} includes <{AUTOCONF}>, which is in no -I directory; run `make prepare` \
+                         (with O=DIR for an out-of-tree build) or pass the build directory's \
+                         include path (-I DIR/include)",
                         inc.display()
                     )
                 })?;
@@ -189,17 +191,33 @@ fn included_macros(cx: &CompilerArgs) -> Result<(Macros, bool), String> {
     Ok((out, autoconf))
 }
 
+/// Our own options that kbuild's argument order may put among the
+/// compiler's (`CHECK='faultlock kbuild' CHECKFLAGS=--fail-on-error`): they
+/// are taken out wherever they are. Returns the compiler arguments.
+fn own_flags(args: &[String], fail_on_error: &mut bool) -> Vec<String> {
+    args.iter()
+        .filter(|a| {
+            let ours = *a == "--fail-on-error";
+            *fail_on_error |= ours;
+            !ours
+        })
+        .cloned()
+        .collect()
+}
+
 pub fn run_kbuild(
     config: Option<&Path>,
     kernel: Option<KernelVersion>,
-    fail_on_error: bool,
+    mut fail_on_error: bool,
+    tabstop: Option<u32>,
     args: &[String],
 ) -> i32 {
     let fail = |e: String| {
         eprintln!("faultlock: error: {e}");
         EXIT_ERROR
     };
-    let cx = match parse_compiler_args(args) {
+    let args = own_flags(args, &mut fail_on_error);
+    let cx = match parse_compiler_args(&args) {
         Ok(cx) => cx,
         Err(e) => return fail(e),
     };
@@ -222,6 +240,9 @@ pub fn run_kbuild(
     // Headers first, then the command line; the last word on a name wins.
     let mut state: BTreeMap<String, Option<String>> = BTreeMap::new();
     if autoconf {
+        // As in the real build: an option autoconf.h does not define is
+        // unset, whether the model knows it or not.
+        opts.undefined_prefixes.push("CONFIG_".into());
         for name in model.defines.defined.keys() {
             if name.starts_with("CONFIG_") {
                 state.insert(name.clone(), None);
@@ -238,8 +259,13 @@ pub fn run_kbuild(
             None => opts.undefines.push(name),
         }
     }
-    let (files, errors) =
-        read_selected_sources(&cx.files, false, Some(&model), &|p| config.selects(p));
+    let (files, errors) = read_selected_sources(
+        &cx.files,
+        false,
+        Some(&model),
+        &|p| config.selects(p),
+        &|_| {},
+    );
     if let Some(e) = errors.first() {
         return fail(e.clone());
     }
@@ -248,12 +274,23 @@ pub fn run_kbuild(
     } else {
         check(&files, &model, &opts)
     };
+    let tabstop = tabstop
+        .map(|t| t as usize)
+        .or(config.tabstop)
+        .unwrap_or(gcc::TABSTOP);
     let mut out = Vec::new();
-    let _ = gcc::render(&mut out, &report.diagnostics, &Files::new(files));
+    let _ = gcc::render(&mut out, &report.diagnostics, &Files::new(files), tabstop);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(&out);
     for note in &report.notes {
         let _ = writeln!(err, "note: {note}");
+    }
+    // Silent on a clean file, as sparse is, but never about coverage.
+    for (file, function, line) in &report.stats.opaque {
+        let _ = writeln!(
+            err,
+            "{file}:{line}: note: faultlock could not parse part of `{function}`; findings in it may be missing [faultlock]"
+        );
     }
     if !report.internal_errors.is_empty() {
         for e in &report.internal_errors {

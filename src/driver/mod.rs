@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod kbuild;
 pub mod lsp;
+pub mod progress;
 pub mod review;
 pub mod walk;
 
@@ -59,7 +60,7 @@ where
                 EXIT_OK
             }
             None => {
-                eprintln!("error: unknown lint `{lint}` (see `faultlock lints`)");
+                eprintln!("error: {}", lints::unknown_lint(&lint));
                 EXIT_ERROR
             }
         },
@@ -68,8 +69,23 @@ where
             config,
             fail_on_error,
             kernel,
+            tabstop,
             args,
-        } => kbuild::run_kbuild(config.as_deref(), kernel, fail_on_error, &args),
+        } => kbuild::run_kbuild(config.as_deref(), kernel, fail_on_error, tabstop, &args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "faultlock", &mut std::io::stdout());
+            EXIT_OK
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    EXIT_ERROR
+                }
+            }
+        }
         Command::Lsp { stdio: _ } => lsp::run(),
     }
 }

@@ -166,7 +166,13 @@ impl Outcome<'_> {
     fn fixed_lines(&self) -> String {
         let mut s = String::new();
         for d in &self.fixed {
-            let (line, col) = self.pre_files.line_col(&d.file, d.span.start);
+            // Display columns, as the gcc lines of the introduced findings.
+            let (line, col) = crate::render::gcc::display_line_col(
+                &self.pre_files,
+                &d.file,
+                d.span.start,
+                crate::render::gcc::TABSTOP,
+            );
             s.push_str(&format!(
                 "{}:{line}:{col}: note: fixed by this patch (position before it): {} [{}]\n",
                 d.file, d.message, d.lint

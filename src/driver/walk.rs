@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 /// Extensions faultlock looks at inside directories.
 pub const EXTENSIONS: &[&str] = &["c", "h", "rs"];
 
-fn wanted(path: &Path) -> bool {
+/// Whether `path` has one of [`EXTENSIONS`].
+pub fn wanted(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.contains(&e))

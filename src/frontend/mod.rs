@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 pub struct Defines {
     pub defined: BTreeMap<String, String>,
     pub undefined: Vec<String>,
+    /// Prefixes whose every name not in `defined` is known undefined
+    /// (`CONFIG_` once the build's autoconf.h has been read).
+    pub undefined_prefixes: Vec<String>,
 }
 
 impl Defines {
@@ -23,7 +26,12 @@ impl Defines {
     pub fn is_defined(&self, name: &str) -> Option<bool> {
         if self.defined.contains_key(name) {
             Some(true)
-        } else if self.undefined.iter().any(|u| u == name) {
+        } else if self.undefined.iter().any(|u| u == name)
+            || self
+                .undefined_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+        {
             Some(false)
         } else {
             None

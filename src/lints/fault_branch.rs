@@ -140,16 +140,103 @@ impl HelperSuggestion<'_> {
             self.message.to_string(),
         );
         d.notes.push(self.note);
+        let text = &cx.files[file].text;
+        let start = (br.stmt_span.start as usize).min(text.len());
+        let end = (br.stmt_span.end as usize).clamp(start, text.len());
+        let region = text.get(start..end).unwrap_or("");
+        // Comments of the replaced statement move above the call, each on
+        // its own line at the statement's indentation. A region that holds
+        // a preprocessor line cannot be rewritten faithfully.
+        let kept = comments(region);
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent: String = text[line_start..start]
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        let mut replacement = String::new();
+        for c in kept.iter().flatten() {
+            replacement.push_str(c);
+            replacement.push('\n');
+            replacement.push_str(&indent);
+        }
+        replacement.push_str(&format!("{}({vmf});", self.helper));
         d.suggestion = Some(Suggestion {
             message: format!("use `{}()`", self.helper),
             span: br.stmt_span,
-            replacement: format!("{}({vmf});", self.helper),
-            applicability: if self.exact {
+            replacement,
+            applicability: if self.exact && kept.is_some() {
                 Applicability::MachineApplicable
             } else {
                 Applicability::MaybeIncorrect
             },
         });
         d
+    }
+}
+
+/// The comments of a C or Rust statement's text, in order (string and
+/// character literals skipped); `None` when it holds a preprocessor line.
+pub fn comments(text: &str) -> Option<Vec<&str>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut line_start = true;
+    while i < b.len() {
+        match b[i] {
+            b'\n' => {
+                line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'#' if line_start => return None,
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let end = text[i + 2..].find("*/").map_or(b.len(), |p| i + 2 + p + 2);
+                out.push(&text[i..end]);
+                i = end;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                let end = text[i..].find('\n').map_or(b.len(), |p| i + p);
+                out.push(text[i..end].trim_end());
+                i = end;
+            }
+            q @ (b'"' | b'\'') => {
+                // A `'` that opens no character literal is a Rust lifetime.
+                let close = (i + 1..b.len())
+                    .scan(false, |esc, j| {
+                        let c = b[j];
+                        let r = (!*esc && c == q).then_some(j);
+                        *esc = !*esc && c == b'\\';
+                        Some((r, c))
+                    })
+                    .take_while(|&(_, c)| c != b'\n')
+                    .find_map(|(r, _)| r);
+                i = match close {
+                    Some(j) if q == b'"' || j <= i + 3 => j + 1,
+                    _ => i + 1,
+                };
+            }
+            _ => i += 1,
+        }
+        line_start = false;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comments;
+
+    #[test]
+    fn comments_of_a_statement() {
+        assert_eq!(
+            comments("if (x) /* a */\n\tf(\"/* no */\", '\"'); // b \nelse g(); /* c\n d */"),
+            Some(vec!["/* a */", "// b", "/* c\n d */"])
+        );
+        assert_eq!(comments("if (x)\n#ifdef A\n\tf();\n#endif\n"), None);
+        assert_eq!(comments("if a { f::<'a>(x) } // z"), Some(vec!["// z"]));
     }
 }

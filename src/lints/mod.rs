@@ -122,6 +122,21 @@ pub fn find(id: &str) -> Option<&'static LintInfo> {
     LINTS.iter().find(|l| l.id == id)
 }
 
+/// "unknown lint" for `id`, with the closest lint id when one is close.
+pub fn unknown_lint(id: &str) -> String {
+    let near = LINTS
+        .iter()
+        .map(|l| (strsim::damerau_levenshtein(id, l.id), l.id))
+        .min()
+        .filter(|&(d, near)| d <= 3.max(near.len() / 5));
+    match near {
+        Some((_, near)) => {
+            format!("unknown lint `{id}`; did you mean `{near}`? (see `faultlock lints`)")
+        }
+        None => format!("unknown lint `{id}` (see `faultlock lints`)"),
+    }
+}
+
 /// Effective lint levels: defaults overridden by `-D/-W/-A` in order, and
 /// `--deny-warnings` turning every warning into an error.
 #[derive(Debug, Clone, Default)]
@@ -133,8 +148,13 @@ pub struct LintLevels {
 impl LintLevels {
     /// Override one lint's level; `Err` names an unknown lint id.
     pub fn set(&mut self, id: &str, level: Level) -> Result<(), String> {
-        let info =
-            find(id).ok_or_else(|| format!("unknown lint `{id}` (see `faultlock lints`)"))?;
+        if id == "warnings" && level == Level::Error {
+            return Err(
+                "unknown lint `warnings`: to make every warning an error, use --deny-warnings"
+                    .into(),
+            );
+        }
+        let info = find(id).ok_or_else(|| unknown_lint(id))?;
         self.overrides.insert(info.id, level);
         Ok(())
     }

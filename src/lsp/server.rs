@@ -239,7 +239,14 @@ impl Server {
             .into_iter()
             .filter(|r| r.is_absolute() && r.is_dir())
             .collect();
-        let (model, opts) = workspace_settings(roots.first());
+        let (model, mut opts) = workspace_settings(roots.first());
+        // `initializationOptions: {"noIgnore": true}`: as `check --no-ignore`.
+        opts.no_ignore |= p
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.get("noIgnore"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
         let ws = Workspace::new(model, opts, self.encoding);
         let (tx, rx) = crossbeam_channel::unbounded();
         let (out, shared) = (self.out.clone(), self.shared.clone());

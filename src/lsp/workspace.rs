@@ -85,14 +85,15 @@ impl Workspace {
         }
     }
 
-    /// Read the C and Rust files under `roots` (respecting ignore files;
+    /// Read the C and Rust files under `roots` (respecting ignore files
+    /// unless the options say not to;
     /// only those the prefilter keeps). Files already open keep their
     /// in-memory text. Returns the read errors.
     pub fn index(&mut self, roots: &[PathBuf]) -> Vec<String> {
         if roots.is_empty() {
             return Vec::new();
         }
-        let (files, errors) = read_sources(roots, true, Some(&self.model));
+        let (files, errors) = read_sources(roots, !self.opts.no_ignore, Some(&self.model));
         for f in files.into_iter().filter(|f| !f.text.is_empty()) {
             let Some(uri) = path_to_uri(Path::new(&*f.path)) else {
                 continue;

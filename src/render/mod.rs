@@ -62,6 +62,11 @@ impl Files {
         self.id(path).map(|id| &self.files[id])
     }
 
+    /// Every file, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+
     pub fn by_id(&self, id: usize) -> &SourceFile {
         &self.files[id]
     }
@@ -96,10 +101,22 @@ pub fn render(
     files: &Files,
     color: bool,
 ) -> io::Result<()> {
+    render_with_tabstop(out, format, diags, files, color, gcc::TABSTOP)
+}
+
+/// [`render`] with the tab stop of gcc output's display columns.
+pub fn render_with_tabstop(
+    out: &mut dyn Write,
+    format: Format,
+    diags: &[Diagnostic],
+    files: &Files,
+    color: bool,
+    tabstop: usize,
+) -> io::Result<()> {
     match format {
         Format::Human => human::render(out, diags, files, color),
         Format::Json => json::render(out, diags, files),
-        Format::Gcc => gcc::render(out, diags, files),
+        Format::Gcc => gcc::render(out, diags, files, tabstop),
         Format::Sarif => {
             let cwd = std::env::current_dir().ok();
             sarif::render(out, diags, files, cwd.as_deref())
