@@ -32,6 +32,7 @@ impl FnAnalyzer<'_> {
         for st in entries {
             add(
                 &live,
+                &self.objs,
                 &mut seen,
                 &mut merged,
                 &mut work,
@@ -68,10 +69,20 @@ impl FnAnalyzer<'_> {
             }
             for st in states {
                 match &block.term {
-                    Terminator::Goto(t) => add(&live, &mut seen, &mut merged, &mut work, *t, st),
+                    Terminator::Goto(t) => {
+                        add(&live, &self.objs, &mut seen, &mut merged, &mut work, *t, st)
+                    }
                     Terminator::Multi(ts) => {
                         for t in ts {
-                            add(&live, &mut seen, &mut merged, &mut work, *t, st.clone());
+                            add(
+                                &live,
+                                &self.objs,
+                                &mut seen,
+                                &mut merged,
+                                &mut work,
+                                *t,
+                                st.clone(),
+                            );
                         }
                     }
                     Terminator::Branch {
@@ -85,7 +96,7 @@ impl FnAnalyzer<'_> {
                         self.check_places(&mut st, places.iter(), cond.span);
                         for (taken, s) in self.branch(&st, &cond.kind) {
                             let t = if taken { *then_bb } else { *else_bb };
-                            add(&live, &mut seen, &mut merged, &mut work, t, s);
+                            add(&live, &self.objs, &mut seen, &mut merged, &mut work, t, s);
                         }
                     }
                     Terminator::Return { value, span } => {
@@ -169,8 +180,10 @@ fn cond_places(c: &crate::ir::CondKind) -> Vec<crate::ir::Place> {
 
 /// Queue `st` at block `b` unless an equal state is already there; past
 /// [`MAX_STATES`] the block's states are joined into one.
+#[allow(clippy::too_many_arguments)]
 fn add(
     live: &super::liveness::Liveness,
+    objs: &super::value::Objs,
     seen: &mut [Vec<State>],
     merged: &mut [bool],
     work: &mut VecDeque<(usize, State)>,
@@ -179,6 +192,7 @@ fn add(
 ) {
     let Some(slot) = seen.get_mut(b) else { return };
     st.env.retain(|name, _| live.is_live(b, name));
+    st.retain_reachable(objs);
     if merged[b] {
         if slot[0] == st {
             return;
