@@ -100,6 +100,23 @@ SEEDS = [
         "mmap_assert_under_vma_lock",
     )
     for i in range(3)
+] + [
+    # Issue 12: aliases through an on-stack struct vm_fault, and a release
+    # in a same-file callee reaching its caller.
+    (
+        "hugetlb: hugetlb_fault() uses vma after hugetlb_wp(&vmf) released the lock (vmf_anon_prepare() in hugetlb_wp())",
+        "mm/hugetlb.c", "hugetlb_fault",
+        "\tret = __vmf_anon_prepare(vmf);",
+        "\tret = vmf_anon_prepare(vmf);",
+        "vma_use_after_unlock",
+    ),
+    (
+        "hugetlb: use vma after handle_userfault(&vmf) on the stack vm_fault in hugetlb_fault()",
+        "mm/hugetlb.c", "hugetlb_fault",
+        "\t\t\treturn handle_userfault(&vmf, VM_UFFD_WP);",
+        "\t\t\tret = handle_userfault(&vmf, VM_UFFD_WP);\n\t\t\tif (vma->vm_flags & VM_SHARED)\n\t\t\t\tret |= 0;\n\t\t\treturn ret;",
+        "vma_use_after_unlock",
+    ),
 ]
 
 

@@ -70,6 +70,7 @@ pub fn entry_contexts(program: &Program, units: &[Unit], model: &LockModel) -> C
             .filter(|r| r.struct_type == reg.struct_type)
         {
             let vma_ok = match &rule.vma_lock_only_with {
+                _ if rule.mmap_lock_only => false,
                 None => true,
                 Some(f) => reg.fields.iter().any(|(field, _)| field == f),
             };

@@ -37,6 +37,7 @@ impl FnAnalyzer<'_> {
         for st in entries {
             add(
                 &live,
+                &self.objs,
                 &mut seen,
                 &mut merged,
                 &mut work,
@@ -73,10 +74,20 @@ impl FnAnalyzer<'_> {
             }
             for st in states {
                 match &block.term {
-                    Terminator::Goto(t) => add(&live, &mut seen, &mut merged, &mut work, *t, st),
+                    Terminator::Goto(t) => {
+                        add(&live, &self.objs, &mut seen, &mut merged, &mut work, *t, st)
+                    }
                     Terminator::Multi(ts) => {
                         for t in ts {
-                            add(&live, &mut seen, &mut merged, &mut work, *t, st.clone());
+                            add(
+                                &live,
+                                &self.objs,
+                                &mut seen,
+                                &mut merged,
+                                &mut work,
+                                *t,
+                                st.clone(),
+                            );
                         }
                     }
                     Terminator::Branch {
@@ -90,7 +101,7 @@ impl FnAnalyzer<'_> {
                         self.check_places(&mut st, places.iter(), cond.span);
                         for (taken, s) in self.branch(&st, &cond.kind) {
                             let t = if taken { *then_bb } else { *else_bb };
-                            add(&live, &mut seen, &mut merged, &mut work, t, s);
+                            add(&live, &self.objs, &mut seen, &mut merged, &mut work, t, s);
                         }
                     }
                     Terminator::Return { value, span } => {
@@ -189,8 +200,10 @@ fn hash_of(st: &State) -> u64 {
 
 /// Queue `st` at block `b` unless an equal state is already there; past
 /// [`MAX_STATES`] the block's states are joined into one.
+#[allow(clippy::too_many_arguments)]
 fn add(
     live: &super::liveness::Liveness,
+    objs: &super::value::Objs,
     seen: &mut [Vec<Seen>],
     merged: &mut [bool],
     work: &mut VecDeque<(usize, State)>,
@@ -199,6 +212,7 @@ fn add(
 ) {
     let Some(slot) = seen.get_mut(b) else { return };
     st.env.retain(|name, _| live.is_live(b, name));
+    st.retain_reachable(objs);
     if merged[b] {
         if slot[0].state == st {
             return;

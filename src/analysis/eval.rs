@@ -3,11 +3,52 @@
 use super::state::{LockKey, State, Status};
 use super::value::{BitVal, ObjId, ObjKind, Val};
 use super::FnAnalyzer;
-use crate::ir::{CondKind, Operand, Place, Proj};
+use crate::ir::{CondKind, Function, Operand, Place, Proj, StmtKind};
+use std::collections::BTreeSet;
+
+/// Locals (and temporaries) used as structs: accessed as `x.f`, or declared
+/// as a `struct vm_fault` (`fault_struct`). Their fields are tracked as the
+/// fields of one object, which `&x` also denotes.
+pub(super) fn aggregate_locals(f: &Function, fault_struct: &str) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = f
+        .locals
+        .iter()
+        .filter(|v| v.ty.ptr == 0 && v.ty.base == fault_struct)
+        .map(|v| v.name.clone())
+        .collect();
+    let mut note = |p: &Place| {
+        if matches!(p.proj.first(), Some(Proj::Field(_))) {
+            out.insert(p.base.clone());
+        }
+    };
+    for b in &f.blocks {
+        for s in &b.stmts {
+            match &s.kind {
+                StmtKind::Assign { dst, src } => {
+                    note(dst);
+                    src.places().into_iter().for_each(&mut note);
+                }
+                StmtKind::Call { dst, args, .. } => {
+                    dst.iter().for_each(&mut note);
+                    args.iter().flat_map(|a| a.places()).for_each(&mut note);
+                }
+                StmtKind::Use { places } | StmtKind::Opaque { places, .. } => {
+                    places.iter().for_each(&mut note)
+                }
+                StmtKind::Annotation(_) => {}
+            }
+        }
+    }
+    out.retain(|n| n.starts_with('$') || f.locals.iter().any(|v| v.name == *n));
+    out
+}
 
 impl FnAnalyzer<'_> {
     /// The value of a variable that has not been assigned on this path.
     fn unassigned(&mut self, name: &str) -> Val {
+        if self.aggregates.contains(name) {
+            return Val::Obj(self.objs.intern(ObjKind::Local(name.to_string())));
+        }
         let is_local = self.func.locals.iter().any(|v| v.name == name)
             && !self.func.params.iter().any(|v| v.name == name);
         if is_local || name.starts_with('$') {
@@ -62,6 +103,10 @@ impl FnAnalyzer<'_> {
     pub fn eval(&mut self, st: &State, op: &Operand) -> Val {
         match op {
             Operand::Place(p) => self.eval_place(st, p),
+            // `&vmf` of a local struct is the struct's object.
+            Operand::AddrOf(p) if p.proj.is_empty() && self.aggregates.contains(&p.base) => {
+                self.eval_place(st, p)
+            }
             Operand::AddrOf(_) | Operand::And(..) | Operand::Other { .. } => Val::Top,
             Operand::Const(c) => match self.model.composites.get(c) {
                 Some(bits) => Val::Bits(

@@ -81,6 +81,8 @@ pub struct FnAnalyzer<'a> {
     pub call_args: Vec<String>,
     /// The function's lock annotations, if any.
     pub annotated: Option<std::sync::Arc<annotations::Annotated>>,
+    /// Locals used as structs (see [`eval::aggregate_locals`]).
+    pub aggregates: BTreeSet<String>,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -94,6 +96,7 @@ impl<'a> FnAnalyzer<'a> {
         let annotated = annotations::of_function(summaries.program, file, func);
         FnAnalyzer {
             annotated,
+            aggregates: eval::aggregate_locals(func, &model.fault.fault_struct),
             model,
             file,
             func,

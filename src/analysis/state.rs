@@ -1,9 +1,9 @@
 //! The abstract state of one path: values, facts, lock statuses and the
 //! VMAs in play.
 
-use super::value::{BitVal, ObjId, Val};
+use super::value::{BitVal, ObjId, ObjKind, Objs, Val};
 use crate::source::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// One lock instance.
@@ -112,6 +112,38 @@ impl State {
         self.truthy.remove(&o);
         self.vmas.remove(&o);
         self.heap.retain(|(obj, _), _| *obj != o);
+    }
+
+    /// Drop the facts of call results nothing refers to any more (a dead
+    /// `$t3` tested once), so that paths differing only in them merge
+    /// instead of filling the block's state bound.
+    pub fn retain_reachable(&mut self, objs: &Objs) {
+        let mut refs: BTreeSet<ObjId> = BTreeSet::new();
+        let val = |v: &Val| match v {
+            Val::Obj(o) => Some(*o),
+            _ => None,
+        };
+        refs.extend(self.env.values().filter_map(val));
+        refs.extend(self.heap.values().filter_map(val));
+        refs.extend(self.heap.keys().map(|(o, _)| *o));
+        refs.extend(self.vmas.keys().copied());
+        refs.extend(self.fault);
+        refs.extend(self.locks.keys().map(|k| {
+            let (LockKey::Mmap(o) | LockKey::Vma(o) | LockKey::Hugetlb(o)) = *k;
+            o
+        }));
+        let reachable = |mut x: ObjId| loop {
+            if refs.contains(&x) {
+                return true;
+            }
+            match objs.kind(x) {
+                ObjKind::Root(_) | ObjKind::Local(_) => return true,
+                ObjKind::Field(p, _) | ObjKind::Deref(p) => x = *p,
+                ObjKind::Fresh(..) | ObjKind::Clobbered(..) => return false,
+            }
+        };
+        self.truthy.retain(|o, _| reachable(*o));
+        self.bits.retain(|o, _| reachable(*o));
     }
 
     /// Least upper bound: what holds on both paths. Disagreements become

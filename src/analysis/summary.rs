@@ -105,6 +105,27 @@ pub struct Summary {
     /// The function's lock annotations, when it has some: then its lock
     /// effects are exactly theirs.
     pub annotated: Option<Arc<Annotated>>,
+    /// Fields of the parameters' objects the function writes (`lock->vma =
+    /// vma`), so lock state kept in a struct follows it to the caller.
+    pub stores: Vec<Store>,
+}
+
+/// A field of a parameter's object written by a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    /// The object (`lock`) and the field written (`vma`).
+    pub object: PathExpr,
+    pub field: String,
+    /// What it holds after the call: the result (when `nonnull`: only on
+    /// non-NULL results), NULL, or something unknown.
+    pub value: Stored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Result { nonnull: bool },
+    Null,
+    Unknown,
 }
 
 /// Outcome of one lock at one exit, relative to entry.
@@ -252,8 +273,9 @@ fn solve_scc(
 fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
     let mut api = ann.api.clone();
     let mut chains = vec![Vec::new(); api.effects.len()];
-    let (mut result_bits, mut noreturn) = (Vec::new(), false);
+    let (mut result_bits, mut noreturn, mut stores) = (Vec::new(), false, Vec::new());
     if let Some(s) = inferred {
+        stores = s.stores;
         for (e, c) in s.api.effects.into_iter().zip(s.chains) {
             if matches!(e.kind, EffectKind::Uses | EffectKind::ReturnsVma) {
                 api.effects.push(e);
@@ -271,6 +293,7 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
         no_retry: false,
         noreturn,
         annotated: Some(ann),
+        stores,
     }
 }
 
@@ -325,6 +348,7 @@ fn summarize_inner(
             no_retry: false,
             noreturn: false,
             annotated: None,
+            stores: Vec::new(),
         });
     }
     let ctx = contexts.get(&id).copied().unwrap_or_default();
@@ -482,6 +506,16 @@ fn summarize_inner(
         }
     }
     if let Some((term, when)) = returned_vma(&mut a, &exits, &to_path) {
+        // `lock_vma_under_rcu()` wrapped: the VMA comes back read-locked.
+        if term.args == [PathExpr::Return] && returns_locked(&exits) {
+            effects.push(effect(
+                EffectKind::Acquire,
+                LockKind::VmaRead,
+                PathExpr::Return,
+                when.clone(),
+            ));
+            chains.push(Vec::new());
+        }
         effects.push(Effect {
             kind: EffectKind::ReturnsVma,
             term,
@@ -507,6 +541,7 @@ fn summarize_inner(
     } else {
         retry_facts(&mut a, f, &exits, &retry)
     };
+    let stores = stores(&a, &exits, &to_path);
     Some(Summary {
         api: Api {
             params,
@@ -520,7 +555,80 @@ fn summarize_inner(
         no_retry,
         noreturn: exits.is_empty(),
         annotated: None,
+        stores,
     })
+}
+
+/// Whether every non-NULL return holds the per-VMA lock of the returned
+/// VMA, taken inside the function.
+fn returns_locked(exits: &[super::engine::Exit]) -> bool {
+    exits.iter().all(|e| match &e.value {
+        Some(Val::Obj(o)) if e.state.truthy.get(o) != Some(&false) => matches!(
+            e.state.status(LockKey::Vma(*o)),
+            Status::Held { since: Some(_), .. }
+        ),
+        _ => true,
+    })
+}
+
+/// The parameter fields written on the way to the exits, and what each
+/// holds after the call.
+fn stores(
+    a: &FnAnalyzer,
+    exits: &[super::engine::Exit],
+    to_path: &dyn Fn(&FnAnalyzer, ObjId) -> Option<PathExpr>,
+) -> Vec<Store> {
+    let mut written: Vec<(ObjId, String)> = exits
+        .iter()
+        .flat_map(|e| e.state.heap.keys().cloned())
+        .filter(|(o, _)| to_path(a, *o).is_some())
+        .collect();
+    written.sort();
+    written.dedup();
+    let mut out = Vec::new();
+    for (o, field) in written {
+        let Some(object) = to_path(a, o) else {
+            continue;
+        };
+        // Per exit: (result non-NULL?, what the field holds).
+        let rows: Vec<(bool, Option<Stored>)> = exits
+            .iter()
+            .map(|e| {
+                let ret = match &e.value {
+                    Some(Val::Obj(r)) => Some(*r).filter(|r| e.state.truthy.get(r) != Some(&false)),
+                    _ => None,
+                };
+                let stored = e.state.heap.get(&(o, field.clone())).map(|v| match v {
+                    Val::Null | Val::Int(0) => Stored::Null,
+                    Val::Obj(x) if Some(*x) == ret => Stored::Result { nonnull: false },
+                    _ => Stored::Unknown,
+                });
+                (ret.is_some(), stored)
+            })
+            .collect();
+        let all = |want: Stored| rows.iter().all(|(_, s)| *s == Some(want));
+        let value = if all(Stored::Null) {
+            Stored::Null
+        } else if all(Stored::Result { nonnull: false }) {
+            Stored::Result { nonnull: false }
+        } else if rows.iter().all(|(nonnull, s)| {
+            if *nonnull {
+                *s == Some(Stored::Result { nonnull: false })
+            } else {
+                matches!(s, None | Some(Stored::Null))
+            }
+        }) {
+            Stored::Result { nonnull: true }
+        } else {
+            Stored::Unknown
+        };
+        out.push(Store {
+            object,
+            field,
+            value,
+        });
+    }
+    out
 }
 
 /// `returns_vma`: every return that is not NULL returns a VMA protected by

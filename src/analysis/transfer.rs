@@ -2,7 +2,7 @@
 
 use super::finding::Finding;
 use super::state::{LockKey, State, Status, VmaInfo};
-use super::summary::Summary;
+use super::summary::{Store, Stored, Summary};
 use super::value::{ObjId, ObjKind, Val};
 use super::FnAnalyzer;
 use crate::ir::{Callee, Operand, Place, Proj, Stmt, StmtKind};
@@ -298,7 +298,11 @@ impl FnAnalyzer<'_> {
         // it gets a new symbolic value, so later tests of it still correlate.
         for a in args {
             if let Operand::AddrOf(p) = a {
-                if p.proj.is_empty() && self.model.api(name).is_none() {
+                // A struct given to an analysed callee keeps its fields: the
+                // summary says what the call does to the locks behind them.
+                let summarised = self.aggregates.contains(&p.base)
+                    && self.summaries.get(self.file, name).is_some();
+                if p.proj.is_empty() && self.model.api(name).is_none() && !summarised {
                     let o = self
                         .objs
                         .intern(ObjKind::Clobbered(loc.0, loc.1, p.base.clone()));
@@ -359,7 +363,7 @@ impl FnAnalyzer<'_> {
         let out = if let Some(api) = self.model.api(name) {
             self.apply_api(st, api, None, name, &arg_vals, result, span)
         } else if let Some(summary) = self.summaries.get(self.file, name) {
-            self.apply_api(
+            let mut out = self.apply_api(
                 st,
                 &summary.api,
                 Some(summary),
@@ -367,7 +371,11 @@ impl FnAnalyzer<'_> {
                 &arg_vals,
                 result,
                 span,
-            )
+            );
+            for s in &mut out {
+                self.apply_stores(s, &summary.stores, &arg_vals, result);
+            }
+            out
         } else {
             self.unknown_call(&mut st, name, &arg_vals, args, arg_spans, span);
             // A function faultlock knows nothing about (no model entry, no
@@ -392,6 +400,30 @@ impl FnAnalyzer<'_> {
                 s
             })
             .collect()
+    }
+
+    /// The fields an analysed callee wrote through its parameters.
+    fn apply_stores(&mut self, st: &mut State, stores: &[Store], vals: &[Val], result: ObjId) {
+        for store in stores {
+            let Some(o) = self.resolve_path(st, &store.object, vals, result) else {
+                continue;
+            };
+            let key = (o, store.field.clone());
+            let value = match store.value {
+                Stored::Null => Some(Val::Null),
+                Stored::Result { nonnull: false } => Some(Val::Obj(result)),
+                Stored::Result { nonnull: true } => match st.truthy.get(&result) {
+                    Some(true) => Some(Val::Obj(result)),
+                    Some(false) => continue,
+                    None => None,
+                },
+                Stored::Unknown => None,
+            };
+            // Unknown: a new value, not the field's value on entry.
+            let value = value
+                .unwrap_or_else(|| Val::Obj(self.objs.field(result, &format!("@{}", store.field))));
+            st.heap.insert(key, value);
+        }
     }
 
     /// A call result stored in a `struct vm_area_struct *` variable while
@@ -447,7 +479,7 @@ impl FnAnalyzer<'_> {
                 }
             }
             // An unknown callee given the vm_fault may release the fault lock.
-            if st.fault == Some(o) {
+            if st.fault == Some(o) || self.is_local_fault(o) {
                 let vma_field = self.model.fault.vma_field.clone();
                 if let Val::Obj(vma) = self.load_field(st, o, &vma_field) {
                     let mut keys = vec![LockKey::Vma(vma)];
@@ -490,7 +522,11 @@ impl FnAnalyzer<'_> {
     ) -> Vec<State> {
         // A lock chosen by a flags argument that nothing tells about (a
         // `flags` parameter): follow both choices, remembering which.
-        if let Some(split) = self.split_on_selector(&st, api, vals, result) {
+        let split = match self.split_on_selector(&st, api, vals, result) {
+            Some(split) => Some(split),
+            None => self.split_on_local_fault(&st, api, vals, result),
+        };
+        if let Some(split) = split {
             return split
                 .into_iter()
                 .flat_map(|s| self.apply_api(s, api, summary, name, vals, result, span))
@@ -570,6 +606,60 @@ impl FnAnalyzer<'_> {
             out.push(s);
         }
         out
+    }
+
+    /// A `struct vm_fault` on the stack (`struct vm_fault vmf = {...}`).
+    pub(super) fn is_local_fault(&self, o: ObjId) -> bool {
+        match self.objs.kind(o) {
+            ObjKind::Local(name) => self
+                .func
+                .var_type(name)
+                .is_some_and(|t| t.ptr == 0 && t.base == self.model.fault.fault_struct),
+            _ => false,
+        }
+    }
+
+    /// Two states, flag set and flag clear, when an effect on the fault lock
+    /// of a `struct vm_fault` built on the stack from a flags value that says
+    /// nothing about the VMA-lock bit (`.flags = flags`, a parameter).
+    fn split_on_local_fault(
+        &mut self,
+        st: &State,
+        api: &Api,
+        vals: &[Val],
+        result: ObjId,
+    ) -> Option<Vec<State>> {
+        let term = api
+            .effects
+            .iter()
+            .map(|e| &e.term)
+            .find(|t| t.kind == LockKind::Fault)?;
+        let vmf = self.resolve_path(st, &term.args[0], vals, result)?;
+        if !self.is_local_fault(vmf) || self.fault_lock(st, vmf).is_some() {
+            return None;
+        }
+        let ff = self.model.fault.flags_field.clone();
+        let Val::Obj(flags) = self.load_field(st, vmf, &ff) else {
+            return None;
+        };
+        let flag = self.model.fault.vma_lock_flag.clone();
+        if self.bits_of(st, &Val::Obj(flags)).bit(&flag).is_some() {
+            return None;
+        }
+        Some(
+            [true, false]
+                .into_iter()
+                .map(|v| {
+                    let mut s = st.clone();
+                    s.bits
+                        .entry(flags)
+                        .or_default()
+                        .known
+                        .insert(flag.clone(), v);
+                    s
+                })
+                .collect(),
+        )
     }
 
     /// Two states, flag set and flag clear, when an effect's `selected()`

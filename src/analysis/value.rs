@@ -19,6 +19,9 @@ pub enum ObjKind {
     /// The value of a variable after the call at (block, index) was given
     /// its address.
     Clobbered(usize, usize, String),
+    /// The storage of a local struct (`struct vm_fault vmf`): `vmf.vma` is
+    /// its field `vma`, and `&vmf` is this object too.
+    Local(String),
 }
 
 /// The per-function object arena.
@@ -64,7 +67,10 @@ impl Objs {
                     fields.push(f.clone());
                     id = *o;
                 }
-                ObjKind::Deref(_) | ObjKind::Fresh(..) | ObjKind::Clobbered(..) => return None,
+                ObjKind::Deref(_)
+                | ObjKind::Fresh(..)
+                | ObjKind::Clobbered(..)
+                | ObjKind::Local(_) => return None,
             }
         }
     }

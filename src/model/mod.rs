@@ -81,6 +81,10 @@ pub struct CallbackRule {
     /// initializer sets this field.
     #[serde(default)]
     pub vma_lock_only_with: Option<String>,
+    /// The callback never runs under the per-VMA lock (its caller bails
+    /// out to an mmap_lock retry first).
+    #[serde(default)]
+    pub mmap_lock_only: bool,
     /// A VM_FAULT_RETRY the callback returns reaches the fault handler, so
     /// the callback must have released the fault lock.
     #[serde(default)]

@@ -133,6 +133,9 @@ fn result(d: &Diagnostic, fp: &str, files: &Files, srcroot: Option<&Path>) -> Va
             })
             .collect();
     }
+    if !d.labels.is_empty() {
+        r["codeFlows"] = json!([{"threadFlows": [{"locations": code_flow(d, files, srcroot)}]}]);
+    }
     if let Some(s) = &d.suggestion {
         r["fixes"] = json!([{
             "description": {"text": s.message},
@@ -149,6 +152,29 @@ fn result(d: &Diagnostic, fp: &str, files: &Files, srcroot: Option<&Path>) -> Va
         r["properties"] = json!({"notes": d.notes});
     }
     r
+}
+
+/// The path to a finding as SARIF thread-flow locations: its labelled
+/// steps in the order the lint gives them (VMA obtained or lock taken, lock
+/// released), then the finding itself, numbered from 1.
+fn code_flow(d: &Diagnostic, files: &Files, srcroot: Option<&Path>) -> Vec<Value> {
+    let steps = d
+        .labels
+        .iter()
+        .map(|l| (&l.file, l.span, l.message.as_str()))
+        .chain(std::iter::once((&d.file, d.span, d.message.as_str())));
+    steps
+        .enumerate()
+        .map(|(i, (file, span, message))| {
+            json!({
+                "executionOrder": i + 1,
+                "location": {
+                    "physicalLocation": location(files, file, span, srcroot),
+                    "message": {"text": message},
+                },
+            })
+        })
+        .collect()
 }
 
 /// The SARIF log of `diags`. `srcroot` (normally the working directory,

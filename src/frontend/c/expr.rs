@@ -257,8 +257,62 @@ impl Lower<'_> {
             self.call(s, Some(dst), true);
             return;
         }
+        if s.kind() == "initializer_list" {
+            self.init_fields(s, &dst);
+            return;
+        }
         let src = self.expr(n);
         self.emit(StmtKind::Assign { dst, src }, sp);
+    }
+
+    /// `x = { .a = v, .b.c = w, u }`: one assignment per designated field
+    /// (`x.a = v`, `x.b.c = w`), so that the fields of an on-stack struct
+    /// alias what they were given; other items are only read.
+    fn init_fields(&mut self, list: Node, dst: &Place) {
+        if self.depth > MAX_DEPTH {
+            let v = self.other(&kids(list));
+            self.use_places(&v, span(list));
+            return;
+        }
+        self.depth += 1;
+        for item in kids(list) {
+            let value = match item.kind() {
+                "initializer_pair" => item.child_by_field_name("value"),
+                _ => None,
+            };
+            let mut c = item.walk();
+            let fields: Option<Vec<String>> = item
+                .children_by_field_name("designator", &mut c)
+                .map(|d| match d.kind() {
+                    "field_designator" => d.named_child(0).map(|f| self.cx.str(f).to_string()),
+                    "field_identifier" => Some(self.cx.str(d).to_string()),
+                    _ => None,
+                })
+                .collect();
+            match (value, fields) {
+                (Some(v), Some(fields)) if !fields.is_empty() => {
+                    let mut p = dst.clone();
+                    p.proj.extend(fields.into_iter().map(Proj::Field));
+                    self.expr_into(v, p, span(item));
+                }
+                (Some(v), _) => {
+                    let v = self.expr(v);
+                    self.use_places(&v, span(item));
+                }
+                (None, _) => {
+                    let v = self.other(&[item]);
+                    self.use_places(&v, span(item));
+                }
+            }
+        }
+        self.depth -= 1;
+    }
+
+    fn use_places(&mut self, v: &Operand, sp: Span) {
+        let places = places_of(v);
+        if !places.is_empty() {
+            self.emit(StmtKind::Use { places }, sp);
+        }
     }
 
     /// A place for an lvalue (a temporary holds non-place values).
@@ -461,6 +515,26 @@ impl Lower<'_> {
                 }
             }
             "compound_statement" => self.stmt_expr(n),
+            // `(struct vm_fault){ .vma = vma }`: a temporary with those fields.
+            "compound_literal_expression" => match field("value") {
+                Some(v) if v.kind() == "initializer_list" => {
+                    let t = self.temp();
+                    // Typed like a declared local, so the struct is known.
+                    if let Some(ty) = field("type").and_then(|d| d.child_by_field_name("type")) {
+                        self.locals.push(Var {
+                            name: t.base.clone(),
+                            ty: TypeRef {
+                                base: super::lower::type_base(self.cx, ty),
+                                ptr: 0,
+                            },
+                            span: span(n),
+                        });
+                    }
+                    self.init_fields(v, &t);
+                    Operand::Place(t)
+                }
+                _ => self.other(&kids(n)),
+            },
             _ => self.other(&kids(n)),
         }
     }
