@@ -9,6 +9,7 @@ mod annot;
 mod budget;
 mod expr;
 mod func;
+mod guards;
 #[cfg(test)]
 mod hostile_tests;
 mod lower;
