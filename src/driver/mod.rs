@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod kbuild;
 pub mod lsp;
+pub mod model_audit;
 pub mod review;
 pub mod walk;
 
@@ -71,6 +72,7 @@ where
             args,
         } => kbuild::run_kbuild(config.as_deref(), kernel, fail_on_error, &args),
         Command::Lsp { stdio: _ } => lsp::run(),
+        Command::ModelAudit { tree, kernel } => model_audit::run(tree.as_deref(), kernel),
     }
 }
 
