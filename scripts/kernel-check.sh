@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The measurement command: run faultlock over the real kernel tree (Debian's
-# linux-source-6.12, unpacked by scripts/kernel-corpus.sh into a cache outside
-# the repo) and print files seen and parsed, functions lowered, parse health
-# (share of functions lowered without an unparsed region) overall and per
-# area, findings per lint and level, wall time and peak RSS.
-#   scripts/kernel-check.sh [SUBPATH...]   (default: the whole tree)
+# linux-source-6.12 or linux-source-7.3, unpacked by scripts/kernel-corpus.sh
+# into a cache outside the repo) and print the kernel version the model was
+# chosen for (from the tree's Makefile), files seen and parsed, functions
+# lowered, parse health (share of functions lowered without an unparsed
+# region) overall and per area, findings per lint and level, wall time and
+# peak RSS.
+#   KERNEL=7.3|6.12 scripts/kernel-check.sh [SUBPATH...]   (default: 7.3, the whole tree)
 # A second, unfiltered run over mm/, fs/ and arch/*/mm measures parse health
 # on every function there, not only in the files the prefilter keeps.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export KERNEL="${KERNEL:-7.3}"
 tree="$("$root/scripts/kernel-corpus.sh")"
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/faultlock"
@@ -35,6 +38,7 @@ echo "paths: $*"
 python3 - "$tmp/stats.json" "$tmp/out.json" "$secs" "$rss_kb" "$tmp/health.json" <<'PY'
 import collections, fnmatch, json, sys
 stats = json.load(open(sys.argv[1]))
+print(f"kernel model:      {stats['kernel']} (from {stats['kernel_source']})")
 print(f"files seen:        {stats['files_seen']}")
 print(f"files parsed:      {stats['files_parsed']} (after the prefilter)")
 print(f"functions lowered: {stats['functions']}")
@@ -49,6 +53,8 @@ areas = [
     ("mm/hugetlb.c", lambda p: p == "mm/hugetlb.c"),
     ("mm/filemap.c", lambda p: p == "mm/filemap.c"),
     ("fs/userfaultfd.c", lambda p: p == "fs/userfaultfd.c"),
+    ("mm/userfaultfd.c", lambda p: p == "mm/userfaultfd.c"),
+    ("mm/mmap_lock.c", lambda p: p == "mm/mmap_lock.c"),
     ("arch/*/mm/fault.c", lambda p: fnmatch.fnmatch(p, "arch/*/mm/fault*.c")),
 ]
 def health(title, st):

@@ -120,6 +120,40 @@ SEEDS = [
 ]
 
 
+# Shapes that need the 7.x API (guards, vma_refcount_put(),
+# vma_start_read_locked(), lock_next_vma()): 7.3 only.
+SEEDS += [
+    (
+        "userfaultfd: a scoped_guard(mmap_read_lock) scope ends before the VMA is used in mrwprotect_range()",
+        "mm/userfaultfd.c", "mrwprotect_range",
+        "\tguard(mmap_read_lock)(dst_mm);\n",
+        "\tscoped_guard(mmap_read_lock, dst_mm) {\n\t\tdst_vma = vma_lookup(dst_mm, start);\n\t}\n"
+        "\tif (dst_vma && !userfaultfd_rwp(dst_vma))\n\t\treturn -ENOENT;\n\tguard(mmap_read_lock)(dst_mm);\n",
+        "vma_use_after_unlock", "7.0",
+    ),
+    (
+        "mmap_lock: use the VMA after vma_refcount_put() in lock_vma_under_rcu()",
+        "mm/mmap_lock.c", "lock_vma_under_rcu",
+        "\t\tvma_end_read(vma);\n\t\tgoto inval;",
+        "\t\tvma_refcount_put(vma);\n\t\tcount_vm_vma_lock_event(vma->vm_flags);\n\t\tgoto inval;",
+        "vma_use_after_unlock", "7.0",
+    ),
+    (
+        "mmap_lock: vma_start_read_locked() after mmap_read_unlock() in lock_next_vma_under_mmap_lock()",
+        "mm/mmap_lock.c", "lock_next_vma_under_mmap_lock",
+        "\tvma = vma_next(vmi);\n\tif (vma) {",
+        "\tvma = vma_next(vmi);\n\tmmap_read_unlock(mm);\n\tif (vma) {",
+        "vma_use_after_unlock", "7.0",
+    ),
+    (
+        "userfaultfd: use the VMA after the file-local wrapper uffd_mfill_unlock() in mfill_atomic_hugetlb()",
+        "mm/userfaultfd.c", None,
+        "\t\tup_read(&ctx->map_changing_lock);\n\t\tuffd_mfill_unlock(dst_vma);\n\t\treturn -EINVAL;",
+        "\t\tup_read(&ctx->map_changing_lock);\n\t\tuffd_mfill_unlock(dst_vma);\n\t\treturn dst_vma->vm_flags ? -EINVAL : -EINVAL;",
+        "vma_use_after_unlock", "7.0",
+    ),
+]
+
 # Newest path -> (last release with the old path, old path).
 MOVED = {
     "mm/userfaultfd.c": ("6.12", "fs/userfaultfd.c"),

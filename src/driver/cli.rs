@@ -59,6 +59,17 @@ pub enum Command {
     /// Report what a patch (diff, format-patch mail or mbox, or a reply
     /// quoting a patch) introduces and fixes.
     Review(ReviewArgs),
+    /// List what the tree's mm lock headers define that the lock model for
+    /// its release does not describe: functions that take, drop or assert
+    /// mmap_lock or a per-VMA lock, and guard classes not lowered.
+    #[command(name = "model-audit")]
+    ModelAudit {
+        /// Kernel tree [default: .].
+        tree: Option<PathBuf>,
+        /// Kernel release [default: the tree's top Makefile].
+        #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
+        kernel: Option<KernelVersion>,
+    },
     /// Run the language server on stdin/stdout (for editors).
     Lsp {
         /// Accepted for clients that pass it; stdio is the only transport.

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod kbuild;
 pub mod lsp;
 pub mod progress;
+pub mod model_audit;
 pub mod review;
 pub mod walk;
 
@@ -87,6 +88,7 @@ where
             }
         }
         Command::Lsp { stdio: _ } => lsp::run(),
+        Command::ModelAudit { tree, kernel } => model_audit::run(tree.as_deref(), kernel),
     }
 }
 

@@ -56,6 +56,11 @@ pub struct Lower<'a> {
     pub locals: Vec<Var>,
     pub opaque: u32,
     pub depth: u32,
+    /// Open block scopes and the cleanup.h guards taken in each (`guards.rs`).
+    pub guard_scopes: Vec<Vec<super::guards::HeldGuard>>,
+    /// `guard_scopes.len()` where each `breaks`/`conts` target was pushed.
+    brk_depths: Vec<usize>,
+    cont_depths: Vec<usize>,
 }
 
 impl CfgBuilder for Lower<'_> {
@@ -79,6 +84,9 @@ impl<'a> Lower<'a> {
             locals: Vec::new(),
             opaque: 0,
             depth: 0,
+            guard_scopes: Vec::new(),
+            brk_depths: Vec::new(),
+            cont_depths: Vec::new(),
         }
     }
 
@@ -132,17 +140,23 @@ impl<'a> Lower<'a> {
             }
         }
         match n.kind() {
-            "compound_statement"
-            | "seh_try_statement"
-            | "seh_finally_clause"
-            | "attributed_statement" => {
+            "compound_statement" => {
+                self.guard_scopes.push(Vec::new());
+                for c in kids(n) {
+                    self.stmt(c);
+                }
+                self.pop_guard_scope();
+            }
+            "seh_try_statement" | "seh_finally_clause" | "attributed_statement" => {
                 for c in kids(n) {
                     self.stmt(c);
                 }
             }
             "expression_statement" => {
                 if let Some(e) = kids(n).first() {
-                    self.expr_stmt(*e);
+                    if !(e.kind() == "call_expression" && self.guard_stmt(*e)) {
+                        self.expr_stmt(*e);
+                    }
                 }
             }
             "declaration" => self.declaration(n),
@@ -156,11 +170,17 @@ impl<'a> Lower<'a> {
             "switch_statement" => self.switch_stmt(n),
             "case_statement" => self.case_stmt(n),
             "break_statement" => match self.breaks.last() {
-                Some(&b) => self.terminate_dead(Terminator::Goto(b)),
+                Some(&b) => {
+                    self.release_guards_above(self.brk_depths.last().copied().unwrap_or(0));
+                    self.terminate_dead(Terminator::Goto(b))
+                }
                 None => self.opaque(n),
             },
             "continue_statement" => match self.conts.last() {
-                Some(&b) => self.terminate_dead(Terminator::Goto(b)),
+                Some(&b) => {
+                    self.release_guards_above(self.cont_depths.last().copied().unwrap_or(0));
+                    self.terminate_dead(Terminator::Goto(b))
+                }
                 None => self.opaque(n),
             },
             "goto_statement" => {
@@ -179,7 +199,22 @@ impl<'a> Lower<'a> {
                 }
             }
             "return_statement" => {
-                let value = kids(n).first().map(|e| self.expr(*e));
+                let mut value = kids(n).first().map(|e| self.expr(*e));
+                if self.guards_held() {
+                    // Read the value before the guards are released.
+                    if let Some(v) = value.take() {
+                        let t = self.temp();
+                        self.emit(
+                            StmtKind::Assign {
+                                dst: t.clone(),
+                                src: v,
+                            },
+                            span(n),
+                        );
+                        value = Some(Operand::Place(t));
+                    }
+                    self.release_guards_above(0);
+                }
                 self.terminate_dead(Terminator::Return {
                     value,
                     span: span(n),
@@ -227,14 +262,18 @@ impl<'a> Lower<'a> {
         self.cur = join;
     }
 
-    fn loop_body(&mut self, body: Option<Node>, brk: BlockId, cont: BlockId) {
+    pub(super) fn loop_body(&mut self, body: Option<Node>, brk: BlockId, cont: BlockId) {
         self.breaks.push(brk);
         self.conts.push(cont);
+        self.brk_depths.push(self.guard_scopes.len());
+        self.cont_depths.push(self.guard_scopes.len());
         if let Some(b) = body {
             self.stmt(b);
         }
         self.breaks.pop();
         self.conts.pop();
+        self.brk_depths.pop();
+        self.cont_depths.pop();
     }
 
     fn while_stmt(&mut self, n: Node) {
@@ -256,6 +295,9 @@ impl<'a> Lower<'a> {
     /// An iterator macro (normalised to `while`): `cursor = name(args)` at
     /// the head, then a choice between the body and the exit.
     fn iterator(&mut self, n: Node, site: IterSite) {
+        if self.scoped_guard(n, &site) {
+            return;
+        }
         let head = self.new_block();
         self.goto(head);
         self.cur = head;
@@ -384,10 +426,12 @@ impl<'a> Lower<'a> {
         self.cur = self.new_block();
         self.switches.push((Vec::new(), false));
         self.breaks.push(exit);
+        self.brk_depths.push(self.guard_scopes.len());
         if let Some(b) = n.child_by_field_name("body") {
             self.stmt(b);
         }
         self.breaks.pop();
+        self.brk_depths.pop();
         self.goto(exit);
         let (mut targets, has_default) = self.switches.pop().unwrap_or_default();
         if !has_default {

@@ -9,6 +9,7 @@ mod annot;
 mod budget;
 mod expr;
 mod func;
+mod guards;
 #[cfg(test)]
 mod hostile_tests;
 mod lower;
@@ -56,6 +57,13 @@ pub fn normalized_text(file: &SourceFile, defines: &Defines) -> Vec<u8> {
 /// the first-branch text is parsed once more in top-level pieces (cut
 /// after each line starting with `}`), and the functions found there are
 /// merged the same way.
+/// The cleanup.h guard classes the front end lowers (`kernel_macros.toml`).
+pub fn guard_classes() -> Vec<String> {
+    let mut v: Vec<String> = table::table().guards.keys().cloned().collect();
+    v.sort();
+    v
+}
+
 pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
     let src = file.text.as_bytes();
     if src.len() >= u32::MAX as usize / 2 {

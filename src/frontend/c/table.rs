@@ -17,6 +17,18 @@ struct Raw {
     noreturn: Vec<String>,
     syscall_define: Vec<String>,
     decl_macro: DeclMacro,
+    guard: Vec<GuardSpec>,
+}
+
+/// A cleanup.h guard class: the calls that take and drop its lock.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct GuardSpec {
+    pub class: String,
+    pub lock: String,
+    pub unlock: String,
+    /// `DEFINE_GUARD_COND`: held only when `lock` returned non-zero.
+    #[serde(default)]
+    pub cond: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +100,7 @@ pub struct Table {
     pub assign: Vec<String>,
     pub noreturn: Vec<String>,
     decl_macro: DeclMacro,
+    pub guards: HashMap<String, GuardSpec>,
 }
 
 fn cursor(c: i32) -> Option<usize> {
@@ -138,6 +151,11 @@ impl Table {
             generic_prefixes: raw.generic_iterator.prefixes,
             generic_infixes: raw.generic_iterator.infixes,
             generic_cursor: cursor(raw.generic_iterator.cursor),
+            guards: raw
+                .guard
+                .into_iter()
+                .map(|g| (g.class.clone(), g))
+                .collect(),
             transparent: raw.transparent,
             assign: raw.assign,
             noreturn: raw.noreturn,

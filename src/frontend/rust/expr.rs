@@ -116,6 +116,22 @@ impl Lower<'_> {
                     v => self.borrow(v, span),
                 }
             }
+            Expr::RawAddr(r) => {
+                // `&raw const|mut place` (Rust 2024): the place's address,
+                // as `&`/`&mut` above.
+                let v = self.expr(&r.expr);
+                let mutable = matches!(r.mutability, syn::PointerMutability::Mut(_));
+                match v {
+                    Operand::Place(p)
+                        if ((mutable && p.proj.is_empty()) || p.proj.contains(&Proj::Deref))
+                            && !p.base.starts_with('$')
+                            && self.guard_of(&Operand::Place(p.clone())).is_none() =>
+                    {
+                        Operand::AddrOf(p)
+                    }
+                    v => self.borrow(v, span),
+                }
+            }
             Expr::Unary(u) => {
                 let v = self.expr(&u.expr);
                 match u.op {
