@@ -228,9 +228,8 @@ fn reply_reads_like_a_reviewers() {
     let r = text(&out.stdout);
     let (headers, body) = r.split_once("\n\n").expect("headers, blank line, body");
     assert!(
-        headers.starts_with(
-            "Subject: Re: [PATCH] userfaultfd: handle faults under the per-VMA lock\n"
-        ),
+        headers
+            .contains("\nSubject: Re: [PATCH] userfaultfd: handle faults under the per-VMA lock\n"),
         "{headers}"
     );
     assert!(headers.contains("\nIn-Reply-To: <20261127100000.1234-1-dev@example.org>\n"));
@@ -280,7 +279,9 @@ fn reply_to_a_reply_keeps_the_thread() {
     let out = review_on_tree("uffd_vma_lock_reply.eml", "reply");
     let r = text(&out.stdout);
     assert!(
-        r.starts_with("Subject: Re: [PATCH] userfaultfd: handle faults under the per-VMA lock\n"),
+        r.contains("\nSubject: Re: [PATCH] userfaultfd: handle faults under the per-VMA lock\n")
+            && r.starts_with("To: Reviewer Two <two@example.org>\n")
+            && r.contains("\nA Developer wrote:\n"),
         "{r}"
     );
     assert!(r.contains("\nIn-Reply-To: <reply-2-two@example.org>\n"));
@@ -816,4 +817,36 @@ fn the_trees_configuration_applies() {
         "{}",
         text(&o.stderr)
     );
+}
+
+/// The F-feature fixtures (`fixtures/patches/features/`), as plain diffs
+/// reviewed without a tree: what each gives.
+#[test]
+fn feature_fixtures_from_fragments() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 6] = [
+        ("f1_head_inside_hunk.patch", &["manual_fault_lock_assert"]),
+        ("f2_one_line_gap.patch", &["manual_fault_lock_assert"]),
+        ("f3_leading_close.patch", &["double_unlock"]),
+        ("f7_alias_out_of_view.patch", &["manual_fault_lock_release"]),
+        ("f8_hidden_lines.patch", &[]),
+        ("f9_config_stub.patch", &[]),
+    ];
+    for (name, want) in cases {
+        let p = patches().join("features").join(name);
+        let out = faultlock(
+            &["review", p.to_str().unwrap(), "--format", "json"],
+            dir.path(),
+            None,
+        );
+        let got: Vec<String> = text(&out.stdout)
+            .lines()
+            .filter(|l| !l.contains("\"state\":\"fixed\""))
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["lint"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(got, want, "{name}: {}", text(&out.stderr));
+    }
 }

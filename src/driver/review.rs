@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Level};
 use crate::model::{KernelChoice, LockModel};
 use crate::render::{self, reply, Files, Format};
-use crate::review::{compare, parse_input, Patch};
+use crate::review::{compare, parse_input_notes, Patch};
 use crate::source::SourceFile;
 use cli::{ReviewArgs, ReviewFormatArg};
 use std::collections::{BTreeMap, HashSet};
@@ -132,12 +132,27 @@ impl Outcome<'_> {
             if mbox {
                 writeln!(out, "From faultlock Mon Sep 17 00:00:00 2001")?;
             }
+            let from = mail.and_then(|m| m.from.as_deref());
+            // Reply-all: the sender, then everyone else the mail went to.
+            let mut seen: HashSet<&str> = from.into_iter().collect();
+            let cc: Vec<&str> = mail
+                .into_iter()
+                .flat_map(|m| m.to.iter().chain(&m.cc))
+                .map(String::as_str)
+                .filter(|a| seen.insert(a))
+                .collect();
             let r = reply::Reply {
                 subject: mail.and_then(|m| m.subject.as_deref()),
-                fallback_subject: patch.files.first().map_or("", |f| f.path()).to_string(),
                 message_id: mail.and_then(|m| m.message_id.as_deref()),
                 references: mail.map_or(&[], |m| m.references.as_slice()),
-                from: mail.and_then(|m| m.from.as_deref()),
+                // A quoted patch is its quote's author's; an own diff the
+                // sender's.
+                author: match &patch.quoted_from {
+                    Some(a) => a.as_deref(),
+                    None => from,
+                },
+                to: from.into_iter().collect(),
+                cc,
                 items: items[p].take().unwrap_or_default(),
                 fixed: std::mem::take(&mut fixed[p]),
                 files: &self.post_files,
@@ -213,8 +228,8 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let patches = match parse_input(&bytes) {
-        Ok(p) => p,
+    let (patches, mut notes) = match parse_input_notes(&bytes) {
+        Ok(i) => (i.patches, i.notes),
         Err(e) => return fail(e),
     };
     for fp in patches.iter().flat_map(|p| &p.files) {
@@ -224,12 +239,13 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
             }
         }
     }
-    let mut notes: Vec<String> = patches
-        .iter()
-        .flat_map(|p| &p.files)
-        .filter(|f| f.binary)
-        .map(|f| format!("{}: binary diff skipped", f.path()))
-        .collect();
+    notes.extend(
+        patches
+            .iter()
+            .flat_map(|p| &p.files)
+            .filter(|f| f.binary)
+            .map(|f| format!("{}: binary diff skipped", f.path())),
+    );
     let tree = match &args.tree {
         Some(t) => match t.canonicalize() {
             Ok(c) if c.is_dir() => Some(c),
@@ -269,12 +285,6 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         }
     };
     let fragment = applied.is_none();
-    if fragment && args.suggest {
-        for n in &notes {
-            eprintln!("note: {n}");
-        }
-        return fail("--suggest needs a tree the patch applies to (a follow-up diff against fragments would not apply)".into());
-    }
     let (touched, context) = match applied {
         Some((t, m)) => {
             let skip: HashSet<String> = m
@@ -284,7 +294,10 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
             let ctx = context_files(&t, &skip, !args.no_ignore, &model, &mut notes);
             (m, ctx)
         }
-        None => (apply_fragments(&patches), Vec::new()),
+        None => (
+            apply_fragments(&patches, &effective_defines(&model, &opts)),
+            Vec::new(),
+        ),
     };
     let (mut pre_touched, mut post_touched) = (Vec::new(), Vec::new());
     for (path, t) in &touched {
@@ -330,6 +343,18 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         &post_report.diagnostics,
         &post_files,
     );
+    // The model's own API functions defined in a header (the lock helpers
+    // and their stubs for other configurations) are what the model already
+    // stands for, not code to flag. Functions that only drop a lock
+    // (`handle_userfault()` in a `.c` file) are still checked.
+    let api_body = |d: &Diagnostic| {
+        d.file.ends_with(".h")
+            && d.function
+                .as_deref()
+                .is_some_and(|f| model.api(f).is_some())
+    };
+    o.introduced.retain(|d| !api_body(d));
+    o.fixed.retain(|d| !api_body(d));
     if fragment {
         for d in o.introduced.iter_mut().chain(o.fixed.iter_mut()) {
             d.notes.push(FRAGMENT_NOTE.into());
@@ -350,6 +375,11 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         let diff = outcome.suggestions();
         if diff.is_empty() {
             notes.push("no machine-applicable suggestion for what the patch introduces".into());
+        } else if fragment {
+            for n in &notes {
+                eprintln!("note: {n}");
+            }
+            return fail("--suggest needs a tree the patch applies to (a follow-up diff against fragments would not apply)".into());
         }
         out.write_all(diff.as_bytes())
     } else {
@@ -370,13 +400,28 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
             )
             .and_then(|()| {
                 let fixed = outcome.fixed_lines();
-                if matches!(f, Format::Json | Format::Sarif) {
-                    // Machine-readable output keeps the `check` contract
-                    // (introduced findings only); fixed ones go to stderr.
-                    notes.extend(fixed.lines().map(|l| l.replacen(": note: ", ": ", 1)));
-                    Ok(())
-                } else {
-                    out.write_all(fixed.as_bytes())
+                match f {
+                    // One object per line, as `check` writes them; the
+                    // fixed findings follow with `"state": "fixed"`, at
+                    // their positions before the patch.
+                    Format::Json => {
+                        let mut buf = Vec::new();
+                        render::render(&mut buf, f, &outcome.fixed, &outcome.pre_files, false)?;
+                        for line in String::from_utf8_lossy(&buf).lines() {
+                            match line.strip_prefix('{') {
+                                Some(rest) => writeln!(out, "{{\"state\":\"fixed\",{rest}")?,
+                                None => writeln!(out, "{line}")?,
+                            }
+                        }
+                        Ok(())
+                    }
+                    // SARIF keeps the `check` contract (introduced findings
+                    // only); fixed ones go to stderr.
+                    Format::Sarif => {
+                        notes.extend(fixed.lines().map(|l| l.replacen(": note: ", ": ", 1)));
+                        Ok(())
+                    }
+                    _ => out.write_all(fixed.as_bytes()),
                 }
             }),
             None => outcome.replies(&mut out),

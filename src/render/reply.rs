@@ -19,13 +19,15 @@ pub struct ReplyItem<'a> {
 
 /// A reply to one patch mail (or to a plain diff).
 pub struct Reply<'a> {
-    /// The patch's subject, if it came by mail.
+    /// The patch's subject, if it came by mail (no subject is made up).
     pub subject: Option<&'a str>,
-    /// Used when there is no subject: e.g. the first file's path.
-    pub fallback_subject: String,
     pub message_id: Option<&'a str>,
     pub references: &'a [String],
-    pub from: Option<&'a str>,
+    /// Who wrote the quoted patch (the attribution line).
+    pub author: Option<&'a str>,
+    /// Reply-all recipients: the mail's sender, then its `To:` and `Cc:`.
+    pub to: Vec<&'a str>,
+    pub cc: Vec<&'a str>,
     pub items: Vec<ReplyItem<'a>>,
     /// Findings the patch fixes, with the pre-image files they point into.
     pub fixed: Vec<&'a Diagnostic>,
@@ -34,11 +36,10 @@ pub struct Reply<'a> {
 }
 
 /// `Re: subject`, without doubling an existing `Re:`.
-pub fn reply_subject(subject: Option<&str>, fallback: &str) -> String {
-    match subject {
-        Some(s) if s.len() >= 3 && s[..3].eq_ignore_ascii_case("re:") => s.to_string(),
-        Some(s) => format!("Re: {s}"),
-        None => format!("Re: [PATCH] {fallback}"),
+pub fn reply_subject(subject: &str) -> String {
+    match subject.get(..3) {
+        Some(p) if p.eq_ignore_ascii_case("re:") => subject.to_string(),
+        _ => format!("Re: {subject}"),
     }
 }
 
@@ -61,12 +62,10 @@ fn wrap(text: &str) -> String {
     out
 }
 
+/// `s` ending with a full stop. The case is left alone: messages start
+/// with identifiers (`mmap_lock asserted ...`) whose case is their name.
 fn sentence(s: &str) -> String {
-    let mut c = s.chars();
-    let mut out: String = match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    };
+    let mut out = s.to_string();
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
@@ -126,10 +125,15 @@ fn answer(d: &Diagnostic, files: &Files, shown: bool) -> String {
 
 pub fn render(out: &mut dyn Write, r: &Reply) -> io::Result<()> {
     let mut s = String::new();
-    s.push_str(&format!(
-        "Subject: {}\n",
-        reply_subject(r.subject, &r.fallback_subject)
-    ));
+    if !r.to.is_empty() {
+        s.push_str(&format!("To: {}\n", r.to.join(", ")));
+    }
+    if !r.cc.is_empty() {
+        s.push_str(&format!("Cc: {}\n", r.cc.join(",\n    ")));
+    }
+    if let Some(subject) = r.subject {
+        s.push_str(&format!("Subject: {}\n", reply_subject(subject)));
+    }
     if let Some(id) = r.message_id {
         s.push_str(&format!("In-Reply-To: {id}\n"));
         let mut refs: Vec<&str> = r.references.iter().map(String::as_str).collect();
@@ -137,8 +141,8 @@ pub fn render(out: &mut dyn Write, r: &Reply) -> io::Result<()> {
         s.push_str(&format!("References: {}\n", refs.join(" ")));
     }
     s.push_str("Content-Type: text/plain; charset=utf-8\n\n");
-    if let Some(from) = r.from {
-        s.push_str(&format!("{from} wrote:\n"));
+    if let Some(author) = r.author {
+        s.push_str(&format!("{author} wrote:\n"));
     }
     if r.items.is_empty() && r.fixed.is_empty() {
         s.push_str("\nfaultlock found nothing to report in this patch.\n");
@@ -185,11 +189,11 @@ mod tests {
 
     #[test]
     fn subjects_and_wrapping() {
-        assert_eq!(reply_subject(Some("[PATCH] x"), "f"), "Re: [PATCH] x");
-        assert_eq!(reply_subject(Some("RE: [PATCH] x"), "f"), "RE: [PATCH] x");
-        assert_eq!(reply_subject(None, "fs/a.c"), "Re: [PATCH] fs/a.c");
+        assert_eq!(reply_subject("[PATCH] x"), "Re: [PATCH] x");
+        assert_eq!(reply_subject("RE: [PATCH] x"), "RE: [PATCH] x");
         let w = wrap(&"word ".repeat(40));
         assert!(w.lines().all(|l| l.len() <= 72));
-        assert_eq!(sentence("open-coded x"), "Open-coded x.");
+        assert_eq!(sentence("open-coded x"), "open-coded x.");
+        assert_eq!(sentence("mmap_lock asserted"), "mmap_lock asserted.");
     }
 }

@@ -25,7 +25,7 @@ pub struct Image {
 }
 
 impl Image {
-    fn push(&mut self, line: &str, src: LineSrc) {
+    pub(super) fn push(&mut self, line: &str, src: LineSrc) {
         self.text.push_str(line);
         self.text.push('\n');
         self.src.push(src);
@@ -158,114 +158,17 @@ pub enum Side {
     New,
 }
 
-/// Hunks are not placed past this line (real files are far shorter).
-const MAX_FRAGMENT_LINE: usize = 1 << 20;
-
-fn braces(s: &str) -> isize {
-    s.bytes()
-        .map(|b| match b {
-            b'{' => 1,
-            b'}' => -1,
-            _ => 0,
-        })
-        .sum()
-}
-
-/// The function head a fragment of hunk `hi` sits in: the header's
-/// section when it looks like one (git's; a label such as `out:` does not),
-/// else, when the hunk starts inside a body (indented, not in a comment), a made-up
-/// `faultlock_fragment_N` (plain `diff -u` has no section); else none.
-fn head_of(h: &Hunk, hi: usize, keep: impl Fn(Kind) -> bool) -> String {
-    if h.section.contains('(') {
-        return h.section.clone();
-    }
-    let first = h
-        .lines
-        .iter()
-        .find(|l| keep(l.kind) && !l.text.trim().is_empty());
-    // Indented, and not the middle of a block comment.
-    let inside = first.is_some_and(|l| {
-        let t = l.text.trim_start();
-        t.len() < l.text.len() && !t.starts_with('*')
-    });
-    if inside {
-        format!("static void faultlock_fragment_{}(void)", hi + 1)
-    } else {
-        String::new()
-    }
-}
-
-/// The lines of one side of `fp` at the positions the hunk headers give,
-/// gaps filled with empty lines. A hunk inside a function (see `head_of`)
-/// whose lines do not show the function's head gets it on the line before
-/// and the closing braces on the line after, when those lines are free, so
-/// that the fragment parses as a function.
+/// The hunks alone, rebuilt as code of their own
+/// (`super::fragment::fragment_with`), with no configuration known.
 pub fn fragment(fp: &FilePatch, side: Side) -> Image {
-    let mut out = Image::default();
-    let mut open: isize = 0; // braces the previous region left open
-    let mut prev_section: Option<String> = None;
-    for (hi, h) in fp.hunks.iter().enumerate() {
-        let keep = |k: Kind| {
-            k == Kind::Context
-                || k == if side == Side::New {
-                    Kind::Add
-                } else {
-                    Kind::Del
-                }
-        };
-        // A hostile header must not make us fill gigabytes of blank lines.
-        let start = match side {
-            Side::New => h.new_start,
-            Side::Old => h.old_start,
-        }
-        .clamp(1, MAX_FRAGMENT_LINE);
-        let section = head_of(h, hi, keep);
-        let same_fn = !section.is_empty() && prev_section.as_deref() == Some(section.as_str());
-        if !same_fn && open > 0 && out.src.len() + 1 < start {
-            out.push(&"}".repeat(open as usize), LineSrc::Filler);
-            open = 0;
-        }
-        let shows_head = h
-            .lines
-            .iter()
-            .any(|l| normalise(&l.text) == normalise(&section));
-        let head = (!same_fn && !section.is_empty() && !shows_head && out.src.len() + 1 < start)
-            .then(|| {
-                let mut head = section.clone();
-                let unclosed = head
-                    .matches('(')
-                    .count()
-                    .saturating_sub(head.matches(')').count());
-                if unclosed > 0 {
-                    head = head.trim_end_matches([',', ' ']).to_string();
-                    head.push_str(&")".repeat(unclosed));
-                }
-                head
-            });
-        while out.src.len() + 1 + usize::from(head.is_some()) < start {
-            out.push("", LineSrc::Filler);
-        }
-        if let Some(head) = head {
-            out.push(&format!("{head} {{"), LineSrc::Filler);
-            open = 1;
-        }
-        for (li, l) in h.lines.iter().enumerate().filter(|(_, l)| keep(l.kind)) {
-            out.push(&l.text, LineSrc::Hunk(hi, li));
-            // A `}` of a block opened before the fragment closes nothing.
-            open = (open + braces(&l.text)).max(0);
-        }
-        prev_section = Some(section);
-    }
-    if open > 0 {
-        out.push(&"}".repeat(open as usize), LineSrc::Filler);
-    }
-    out
+    super::fragment::fragment_with(fp, side, &|_| None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::review::diff::parse;
+    use crate::review::fragment::MAX_FRAGMENT_LINE;
 
     const PRE: &str = "int f(void)\n{\n\tint a = 1;\n\tcall(a, b, c);\n\treturn a;\n}\n";
 

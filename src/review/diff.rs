@@ -257,6 +257,29 @@ pub fn parse(text: &str) -> Vec<FilePatch> {
     files
 }
 
+/// Hunks with no file header above them (a reply quoting only a piece of
+/// a patch), as a diff of `path`. `None` when there is no hunk.
+pub fn parse_headerless(text: &str, path: &str) -> Option<FilePatch> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut fp = FilePatch {
+        old_path: Some(path.to_string()),
+        new_path: Some(path.to_string()),
+        header: format!("--- a/{path}"),
+        ..FilePatch::default()
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        match hunk_header(lines[i]) {
+            Some(mut h) => {
+                i = read_hunk(&lines, i + 1, &mut h);
+                fp.hunks.push(h);
+            }
+            None => i += 1,
+        }
+    }
+    (!fp.hunks.is_empty()).then_some(fp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

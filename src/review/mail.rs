@@ -15,6 +15,11 @@ pub struct MailInfo {
     pub references: Vec<String>,
     /// `Name <address>` of the sender.
     pub from: Option<String>,
+    /// `Name <address>` of each recipient, as the mail lists them.
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// The `Date:` header as written.
+    pub date: Option<String>,
 }
 
 /// One message's decoded text and, when it was mail, its headers.
@@ -74,15 +79,20 @@ fn ids(v: &HeaderValue) -> Vec<String> {
 /// Decode one mail; `None` when the parser finds no message.
 fn parse_mail(raw: &[u8]) -> Option<Message> {
     let m = MessageParser::default().parse(raw)?;
-    let from = m
-        .from()
-        .and_then(|a| a.first())
-        .map(|a| match (a.name(), a.address()) {
-            (Some(n), Some(e)) => format!("{n} <{e}>"),
-            (None, Some(e)) => e.to_string(),
-            (Some(n), None) => n.to_string(),
-            (None, None) => String::new(),
-        });
+    let addr = |a: &mail_parser::Addr| match (a.name(), a.address()) {
+        (Some(n), Some(e)) => format!("{n} <{e}>"),
+        (None, Some(e)) => e.to_string(),
+        (Some(n), None) => n.to_string(),
+        (None, None) => String::new(),
+    };
+    let list = |a: Option<&mail_parser::Address>| -> Vec<String> {
+        a.map(|a| a.iter().map(addr).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    };
+    let from = m.from().and_then(|a| a.first()).map(addr);
+    let date = m
+        .header_raw("Date")
+        .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
     let info = MailInfo {
         subject: m
             .subject()
@@ -90,6 +100,9 @@ fn parse_mail(raw: &[u8]) -> Option<Message> {
         message_id: m.message_id().map(bracket),
         references: ids(m.references()),
         from: from.filter(|f| !f.is_empty()),
+        to: list(m.to()),
+        cc: list(m.cc()),
+        date,
     };
     let mut body = String::new();
     for i in 0..m.text_body_count() {
@@ -143,7 +156,106 @@ pub fn split(input: &[u8]) -> Vec<Message> {
             return vec![m];
         }
     }
-    vec![plain()]
+    vec![archive_page(&text).unwrap_or_else(plain)]
+}
+
+/// A mail as a web archive shows it, pasted as text: `From:`, `Date:`,
+/// `Subject:` ... lines near the top, without the blank line that ends a
+/// real header block (lore adds `[thread overview]`, `(raw)`), perhaps
+/// after the subject on a line of its own. `None` when there is no `From:`
+/// line with a `Subject:` or `Date:` one near it.
+pub fn archive_page(text: &str) -> Option<Message> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut info = MailInfo::default();
+    let mut last_header = None;
+    let mut field: Option<&str> = None;
+    for (i, l) in lines.iter().enumerate().take(80) {
+        if let (Some(f), true) = (field, l.starts_with([' ', '\t'])) {
+            if f == "to" || f == "cc" {
+                let v = if f == "to" {
+                    &mut info.to
+                } else {
+                    &mut info.cc
+                };
+                v.extend(addresses(l));
+                last_header = Some(i);
+                continue;
+            }
+        }
+        field = None;
+        let Some((name, value)) = l.split_once(':') else {
+            continue;
+        };
+        let value = value
+            .trim()
+            .trim_end_matches("[thread overview]")
+            .trim_end_matches("(raw)")
+            .trim();
+        let name = name.trim().to_ascii_lowercase();
+        match name.as_str() {
+            "from" => info.from = Some(value.to_string()),
+            "to" => info.to = addresses(value),
+            "cc" => info.cc = addresses(value),
+            "subject" => {
+                info.subject = Some(value.split_whitespace().collect::<Vec<_>>().join(" "))
+            }
+            "date" => info.date = Some(value.to_string()),
+            "message-id" => info.message_id = Some(bracket(value)),
+            "references" | "in-reply-to" => info.references.extend(
+                value
+                    .split_whitespace()
+                    .filter(|v| v.contains('@'))
+                    .map(bracket),
+            ),
+            _ => continue,
+        }
+        field = ["to", "cc"].into_iter().find(|f| *f == name);
+        last_header = Some(i);
+    }
+    let last = last_header?;
+    if info.from.is_none() || (info.subject.is_none() && info.date.is_none()) {
+        return None;
+    }
+    if info.subject.is_none() {
+        // The subject as the page's title, on a line of its own above.
+        info.subject = lines
+            .iter()
+            .take(last)
+            .map(|l| l.trim())
+            .find(|l| l.contains("[PATCH") || l.starts_with("Re:") || l.starts_with("RE:"))
+            .map(str::to_string);
+    }
+    info.references.dedup();
+    let mut body = lines[last + 1..].join("\n");
+    body.push('\n');
+    Some(Message {
+        mail: Some(info),
+        body,
+    })
+}
+
+/// `A <a@x>, "B, C" <b@x>` → each address; commas inside quotes or angle
+/// brackets do not split.
+fn addresses(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut angle) = (Vec::new(), String::new(), false, false);
+    for c in s.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' => angle = true,
+            '>' => angle = false,
+            ',' if !quoted && !angle => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

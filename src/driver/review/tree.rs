@@ -4,8 +4,10 @@
 
 use super::super::check::read_sources;
 use super::super::walk;
+use crate::frontend::Defines;
 use crate::model::LockModel;
 use crate::review::apply::{self, Image, LineSrc, Side};
+use crate::review::fragment::fragment_with;
 use crate::review::{FilePatch, Patch};
 use crate::source::SourceFile;
 use std::collections::{BTreeMap, HashSet};
@@ -188,15 +190,16 @@ pub(super) fn apply_tree(
 }
 
 /// The hunks alone: one fragment per side of each file diff.
-pub(super) fn apply_fragments(patches: &[Patch]) -> BTreeMap<String, Touched> {
+pub(super) fn apply_fragments(patches: &[Patch], defines: &Defines) -> BTreeMap<String, Touched> {
+    let is_defined = |n: &str| defines.is_defined(n);
     let mut map = BTreeMap::new();
     for (pi, fi, fp) in file_patches(patches) {
         let pre = fp
             .old_path
             .as_ref()
-            .map(|_| apply::fragment(fp, Side::Old).text);
+            .map(|_| fragment_with(fp, Side::Old, &is_defined).text);
         let post = fp.new_path.as_ref().map(|_| {
-            let img = apply::fragment(fp, Side::New);
+            let img = fragment_with(fp, Side::New, &is_defined);
             let src = origins(&img, &[], pi, fi);
             (img.text, src)
         });
