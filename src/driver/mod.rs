@@ -7,8 +7,8 @@ pub mod check;
 pub mod cli;
 pub mod kbuild;
 pub mod lsp;
-pub mod progress;
 pub mod model_audit;
+pub mod progress;
 pub mod review;
 pub mod walk;
 
