@@ -4,15 +4,16 @@
 //! documented at the top of `lints/models/linux-mm.toml`.
 
 pub mod annotation;
+mod defines;
 mod rust;
 mod term;
 mod version;
 
+pub use defines::Defines;
 pub use rust::{Arg, Guard, RustCall, RustModel};
 pub use term::{LockKind, PathExpr, Term};
 pub use version::{KernelChoice, KernelVersion};
 
-use crate::frontend::Defines;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
