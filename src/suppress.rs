@@ -307,7 +307,7 @@ pub fn apply(
                     continue;
                 }
                 let message = if lints::find(id).is_none() {
-                    format!("unknown lint `{id}` in suppression (see `faultlock lints`)")
+                    lints::unknown_lint_in(id, " in suppression")
                 } else {
                     format!("this suppression of `{id}` suppresses nothing")
                 };
@@ -418,5 +418,22 @@ mod tests {
         let r = check(&unsuppressed, &model, &CheckOptions::default());
         assert_eq!(r.diagnostics.len(), 1);
         assert_eq!(r.diagnostics[0].lint, "vma_use_after_unlock");
+    }
+
+    #[test]
+    fn unknown_lint_in_a_suppression_names_the_closest() {
+        use crate::check::{check, CheckOptions};
+        let src = "int f(void)\n{\n\treturn 0; // faultlock: allow(doubel_unlock)\n}\n";
+        let files = [SourceFile::new("a.c", src)];
+        let r = check(
+            &files,
+            &crate::model::LockModel::builtin(),
+            &CheckOptions::default(),
+        );
+        let messages: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["unknown lint `doubel_unlock` in suppression; did you mean `double_unlock`? (see `faultlock lints`)"]
+        );
     }
 }

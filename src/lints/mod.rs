@@ -122,19 +122,30 @@ pub fn find(id: &str) -> Option<&'static LintInfo> {
     LINTS.iter().find(|l| l.id == id)
 }
 
-/// "unknown lint" for `id`, with the closest lint id when one is close.
-pub fn unknown_lint(id: &str) -> String {
-    let near = LINTS
+/// The lint id closest to `id`, when one is close enough to be a typo.
+pub fn closest_lint(id: &str) -> Option<&'static str> {
+    LINTS
         .iter()
         .map(|l| (strsim::damerau_levenshtein(id, l.id), l.id))
         .min()
-        .filter(|&(d, near)| d <= 3.max(near.len() / 5));
-    match near {
-        Some((_, near)) => {
-            format!("unknown lint `{id}`; did you mean `{near}`? (see `faultlock lints`)")
+        .filter(|&(d, near)| d <= 3.max(near.len() / 5))
+        .map(|(_, near)| near)
+}
+
+/// "unknown lint" for `id` (`place` says where it was named, may be empty),
+/// with the closest lint id when one is close.
+pub fn unknown_lint_in(id: &str, place: &str) -> String {
+    match closest_lint(id) {
+        Some(near) => {
+            format!("unknown lint `{id}`{place}; did you mean `{near}`? (see `faultlock lints`)")
         }
-        None => format!("unknown lint `{id}` (see `faultlock lints`)"),
+        None => format!("unknown lint `{id}`{place} (see `faultlock lints`)"),
     }
+}
+
+/// "unknown lint" for `id`, with the closest lint id when one is close.
+pub fn unknown_lint(id: &str) -> String {
+    unknown_lint_in(id, "")
 }
 
 /// Effective lint levels: defaults overridden by `-D/-W/-A` in order, and
