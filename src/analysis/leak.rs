@@ -38,7 +38,10 @@ impl FnAnalyzer<'_> {
             .flat_map(|e| e.state.locks.keys().copied())
             .collect();
         let truth: Vec<Option<bool>> = exits.iter().map(|e| self.ret_truth(e)).collect();
-        let errno: Vec<bool> = exits.iter().map(|e| self.returns_constant_expr(e)).collect();
+        let errno: Vec<bool> = exits
+            .iter()
+            .map(|e| self.returns_constant_expr(e))
+            .collect();
         let void = f.ret.ptr == 0 && f.ret.base == "void";
         let flag = f.ret.ptr > 0 || f.ret.base == "bool";
         let mut out = Vec::new();
@@ -160,10 +163,15 @@ impl FnAnalyzer<'_> {
             return false;
         }
         program.resolve(self.file, name).into_iter().any(|id| {
-            program.funcs[id].1.blocks.iter().flat_map(|b| &b.stmts).any(|s| {
-                matches!(&s.kind, StmtKind::Call { callee: Callee::Direct { name, .. }, .. }
+            program.funcs[id]
+                .1
+                .blocks
+                .iter()
+                .flat_map(|b| &b.stmts)
+                .any(|s| {
+                    matches!(&s.kind, StmtKind::Call { callee: Callee::Direct { name, .. }, .. }
                     if model.api(name).is_some_and(releases))
-            })
+                })
         })
     }
 

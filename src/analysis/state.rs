@@ -183,7 +183,11 @@ impl State {
             } else {
                 None
             },
-            vma_write: self.vma_write.intersection(&other.vma_write).copied().collect(),
+            vma_write: self
+                .vma_write
+                .intersection(&other.vma_write)
+                .copied()
+                .collect(),
         }
     }
 }

@@ -117,7 +117,8 @@ impl FnAnalyzer<'_> {
                 args,
                 arg_spans,
             } => {
-                let plan = self.vma_write_plan(&mut st, loc, callee, args, s.span);
+                let call = (dst.as_ref(), callee, args.as_slice());
+                let plan = self.vma_write_plan(&mut st, loc, call, s.span);
                 let mut out = self.call(st, s.span, loc, dst.as_ref(), callee, args, arg_spans);
                 self.vma_write_apply(&mut out, plan);
                 out

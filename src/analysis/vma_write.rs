@@ -29,14 +29,18 @@ pub(super) fn tracks(model: &LockModel, f: &Function) -> bool {
     if w.fields.is_empty() {
         return false;
     }
-    f.blocks.iter().flat_map(|b| &b.stmts).any(|s| match &s.kind {
-        StmtKind::Assign { dst, .. } => store_field(dst, &w.fields).is_some(),
-        StmtKind::Call {
-            callee: Callee::Direct { name, .. },
-            ..
-        } => w.write_of(name).is_some(),
-        _ => false,
-    })
+    f.blocks
+        .iter()
+        .flat_map(|b| &b.stmts)
+        .any(|s| match &s.kind {
+            StmtKind::Assign { dst, .. } => store_field(dst, &w.fields).is_some(),
+            StmtKind::Call { dst, callee, .. } => {
+                dst.as_ref()
+                    .is_some_and(|d| store_field(d, &w.fields).is_some())
+                    || callee.name().is_some_and(|n| w.write_of(n).is_some())
+            }
+            _ => false,
+        })
 }
 
 /// `p->FIELD` (or `(*p).FIELD`) with FIELD listed: the pointer place and
@@ -78,17 +82,19 @@ impl FnAnalyzer<'_> {
     }
 
     /// Before a call: the write-locked set's change it makes, and a store
-    /// made by a listed helper.
+    /// made by a listed helper or of the result (`vma->vm_policy = f()`).
     pub(super) fn vma_write_plan(
         &mut self,
         st: &mut State,
         loc: (usize, usize),
-        callee: &Callee,
-        args: &[Operand],
+        (dst, callee, args): (Option<&Place>, &Callee, &[Operand]),
         span: Span,
     ) -> Plan {
         if !self.track_vma_write {
             return Plan::None;
+        }
+        if let Some(d) = dst {
+            self.check_vma_store(st, d, span);
         }
         let result = self.objs.intern(ObjKind::Fresh(loc.0, loc.1));
         // The statement computes a new value: the old one's lock is not its.
@@ -188,7 +194,13 @@ impl FnAnalyzer<'_> {
                     });
                     return;
                 }
-                (LockKey::Mmap(_), Status::Held { write: false, since }) => {
+                (
+                    LockKey::Mmap(_),
+                    Status::Held {
+                        write: false,
+                        since,
+                    },
+                ) => {
                     read = read.or(Some(*since));
                 }
                 (LockKey::Mmap(_), Status::Unknown) => return,
