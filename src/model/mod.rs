@@ -1,7 +1,9 @@
 //! The lock model: which calls acquire, release or assert which lock, which
 //! calls yield VMAs, and how fault entry points are registered. Loaded from
 //! TOML data (`lints/models/*.toml`, embedded in the binary); the format is
-//! documented at the top of `lints/models/linux-mm.toml`.
+//! documented at the top of `lints/models/linux-mm.toml`, that of the
+//! `[vma_write]` section (the VMA write lock) at the top of
+//! `lints/models/linux-mm-vma-write.toml`.
 
 pub mod annotation;
 mod defines;

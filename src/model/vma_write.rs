@@ -96,3 +96,46 @@ impl VmaWriteModel {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{KernelVersion, LockModel};
+
+    fn model(v: &str) -> LockModel {
+        LockModel::builtin_for(KernelVersion::parse(v).unwrap())
+    }
+
+    #[test]
+    fn no_vma_write_lock_before_6_4() {
+        assert!(model("6.3").vma_write.fields.is_empty());
+        assert!(model("6.3").vma_write.lock_arg("vma_start_write").is_none());
+        assert!(model("6.4")
+            .vma_write
+            .fields
+            .iter()
+            .any(|f| f == "vm_policy"));
+    }
+
+    #[test]
+    fn killable_write_lock_only_in_newer_trees() {
+        let old = model("6.12");
+        assert_eq!(old.vma_write.lock_arg("vma_start_write"), Some(0));
+        assert_eq!(old.vma_write.lock_arg("vma_start_write_killable"), None);
+        assert_eq!(
+            model("7.3").vma_write.lock_arg("vma_start_write_killable"),
+            Some(0)
+        );
+        assert_eq!(
+            old.vma_write.write_of("vm_flags_init"),
+            Some((0, "vm_flags"))
+        );
+    }
+
+    #[test]
+    fn writes_need_a_field() {
+        let bad =
+            "[vma_write]\nfields = [\"vm_start\"]\n[[vma_write.writes]]\nname = \"f\"\narg = 0\n";
+        let err = LockModel::from_sources(&[("x.toml", bad)]).unwrap_err();
+        assert!(err.contains("needs `field`"), "{err}");
+    }
+}
