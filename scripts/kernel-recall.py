@@ -154,6 +154,25 @@ SEEDS += [
     ),
 ]
 
+# Locks leaked on a return path and VMAs written without their write lock
+# (both trees).
+SEEDS += [
+    (
+        "mmap: return from vm_brk_flags() with mmap_lock held when check_brk_limits() fails",
+        "mm/mmap.c", "vm_brk_flags",
+        "\tret = check_brk_limits(addr, len);\n\tif (ret)\n\t\tgoto limits_failed;",
+        "\tret = check_brk_limits(addr, len);\n\tif (ret)\n\t\treturn -EINVAL;",
+        "lock_leaked_on_return",
+    ),
+    (
+        "mempolicy: replace vma->vm_policy without vma_start_write() in mpol_rebind_mm()",
+        "mm/mempolicy.c", "mpol_rebind_mm",
+        "\t\tvma_start_write(vma);\n\t\tmpol_rebind_policy(vma->vm_policy, new);",
+        "\t\tvma->vm_policy = mpol_rebind_copy(vma->vm_policy, new);",
+        "vma_written_without_write_lock",
+    ),
+]
+
 # Newest path -> (last release with the old path, old path).
 MOVED = {
     "mm/userfaultfd.c": ("6.12", "fs/userfaultfd.c"),

@@ -675,3 +675,56 @@ fn the_workspace_configuration_applies() {
     assert!(s.stderr().contains("faultlock.toml:1:"), "{}", s.stderr());
     assert!(s.shutdown_and_exit().success());
 }
+
+/// The two lints of issue 13 reach the editor like the others: a leaked
+/// mmap_lock on an error return and an unlocked `vm_policy` store, each with
+/// its labels, both gone once the code is fixed.
+#[test]
+fn leak_and_unlocked_vma_store_are_published() {
+    const SRC: &str = "\
+static int f(struct mm_struct *mm, unsigned long a, struct mempolicy *p)
+{
+\tstruct vm_area_struct *vma;
+
+\tif (mmap_write_lock_killable(mm))
+\t\treturn -EINTR;
+\tvma = vma_lookup(mm, a);
+\tif (!vma)
+\t\treturn -EFAULT;
+\tvma->vm_policy = p;
+\tmmap_write_unlock(mm);
+\treturn 0;
+}
+";
+    let mut s = Server::start();
+    s.initialize(json!({}), None);
+    s.open(URI, SRC);
+    let diags = s.diagnostics(URI);
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(
+        codes,
+        ["lock_leaked_on_return", "vma_written_without_write_lock"],
+        "{diags:?}"
+    );
+    assert_eq!(diags[0]["range"]["start"]["line"], 8, "{}", diags[0]);
+    assert_eq!(diags[0]["severity"], 1);
+    let related = diags[0]["relatedInformation"].as_array().unwrap();
+    assert_eq!(related[0]["location"]["range"]["start"]["line"], 4);
+    assert_eq!(diags[1]["range"], range(9, 1, 9, 15), "{}", diags[1]);
+    let fixed = SRC.replace("\t\treturn -EFAULT;", "\t\tgoto out;").replace(
+        "\tvma->vm_policy = p;\n",
+        "\tvma_start_write(vma);\n\tvma->vm_policy = p;\nout:\n",
+    );
+    s.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": URI, "version": 2},
+            "contentChanges": [{"text": fixed}]
+        }),
+    );
+    let m = s.wait_for("cleared diagnostics", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == URI
+    });
+    assert_eq!(m["params"]["diagnostics"], json!([]), "{m}");
+    assert!(s.shutdown_and_exit().success());
+}

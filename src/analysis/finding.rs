@@ -83,6 +83,32 @@ pub enum Finding {
         lock: &'static str,
         released_at: Option<(Span, Arc<str>)>,
     },
+    /// A lock taken in the function is still held at this return, while
+    /// another return of the function has released it.
+    LockLeaked {
+        /// The leaking return.
+        at: Span,
+        lock: &'static str,
+        /// The call that took it.
+        taken_at: Span,
+        /// A return where it is released, and the release on that path.
+        released_return: Span,
+        released_at: Span,
+        released_by: Arc<str>,
+    },
+    /// A store to a VMA field per-VMA-lock readers use, on a path where the
+    /// VMA is not write-locked.
+    VmaWrittenUnlocked {
+        at: Span,
+        vma: String,
+        field: String,
+        /// `Some(callee)` when a helper stores the field.
+        via: Option<String>,
+        /// The mmap_lock acquisition on this path, and whether it is for
+        /// write (else only the read lock is held: StackRot's shape).
+        locked_at: Span,
+        write: bool,
+    },
     /// The analysis of this function hit its state bound and stopped early;
     /// findings after that point may be missing.
     Bounded { at: Span },
@@ -101,6 +127,8 @@ impl Finding {
             | Finding::StaleVma { at, .. }
             | Finding::AnnotationMismatch { at, .. }
             | Finding::RequiredLockNotHeld { at, .. }
+            | Finding::LockLeaked { at, .. }
+            | Finding::VmaWrittenUnlocked { at, .. }
             | Finding::Bounded { at }
             | Finding::Internal { at, .. } => *at,
         }

@@ -17,6 +17,7 @@ mod context;
 mod engine;
 mod eval;
 pub mod finding;
+mod leak;
 mod liveness;
 mod memo;
 pub mod program;
@@ -24,6 +25,7 @@ mod state;
 pub mod summary;
 mod transfer;
 mod value;
+mod vma_write;
 
 pub use context::{entry_contexts, EntryContext};
 pub use finding::Finding;
@@ -83,6 +85,8 @@ pub struct FnAnalyzer<'a> {
     pub annotated: Option<std::sync::Arc<annotations::Annotated>>,
     /// Locals used as structs (see [`eval::aggregate_locals`]).
     pub aggregates: BTreeSet<String>,
+    /// Keep the write-locked VMAs of each path (see [`vma_write`]).
+    pub track_vma_write: bool,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -97,6 +101,7 @@ impl<'a> FnAnalyzer<'a> {
         FnAnalyzer {
             annotated,
             aggregates: eval::aggregate_locals(func, &model.fault.fault_struct),
+            track_vma_write: vma_write::tracks(model, func),
             model,
             file,
             func,
@@ -202,9 +207,13 @@ fn analyze_one(
         let mut a = FnAnalyzer::new(model, file, f, summaries, ctx);
         a.record_passed_flags = true;
         let entries = a.entry_states(false);
-        a.run(entries);
+        let exits = a.run(entries);
         if a.bounded {
             a.findings.insert(Finding::Bounded { at: f.name_span });
+        } else {
+            for leak in a.lock_leaks(&exits) {
+                a.report(leak);
+            }
         }
         let found = merge_variants(std::mem::take(&mut a.findings));
         (found, std::mem::take(&mut a.passed_flags))

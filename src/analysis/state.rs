@@ -78,6 +78,9 @@ pub struct State {
     pub vmas: BTreeMap<ObjId, VmaInfo>,
     /// The vm_fault object whose flag selects the fault lock, if any.
     pub fault: Option<ObjId>,
+    /// VMAs write-locked (or not yet visible to readers) on this path; only
+    /// kept in functions that store VMA fields (see `analysis::vma_write`).
+    pub vma_write: BTreeSet<ObjId>,
 }
 
 impl State {
@@ -180,6 +183,11 @@ impl State {
             } else {
                 None
             },
+            vma_write: self
+                .vma_write
+                .intersection(&other.vma_write)
+                .copied()
+                .collect(),
         }
     }
 }

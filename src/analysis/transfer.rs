@@ -84,6 +84,7 @@ impl FnAnalyzer<'_> {
             StmtKind::Assign { dst, src } => {
                 self.check_places(&mut st, src.places(), s.span);
                 self.check_derefs(&mut st, dst, s.span);
+                self.check_vma_store(&st, dst, s.span);
                 let v = self.eval(&st, src);
                 self.assign(&mut st, dst, v);
                 vec![st]
@@ -115,7 +116,13 @@ impl FnAnalyzer<'_> {
                 callee,
                 args,
                 arg_spans,
-            } => self.call(st, s.span, loc, dst.as_ref(), callee, args, arg_spans),
+            } => {
+                let call = (dst.as_ref(), callee, args.as_slice());
+                let plan = self.vma_write_plan(&mut st, loc, call, s.span);
+                let mut out = self.call(st, s.span, loc, dst.as_ref(), callee, args, arg_spans);
+                self.vma_write_apply(&mut out, plan);
+                out
+            }
         }
     }
 

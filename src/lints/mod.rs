@@ -6,6 +6,7 @@ mod annotation_mismatch;
 mod context;
 mod double_unlock;
 mod fault_branch;
+mod lock_leaked_on_return;
 mod malformed_annotation;
 mod manual_fault_lock_assert;
 mod manual_fault_lock_release;
@@ -15,6 +16,7 @@ mod retry_with_lock_held;
 mod stale_vma_after_relock;
 pub(crate) mod unused_suppression;
 mod vma_use_after_unlock;
+mod vma_written_without_write_lock;
 
 pub use context::LintCx;
 
@@ -29,6 +31,8 @@ pub fn run_all(cx: &LintCx) -> Vec<Diagnostic> {
     mmap_assert_under_vma_lock::check(cx, &mut out);
     retry_with_lock_held::check(cx, &mut out);
     stale_vma_after_relock::check(cx, &mut out);
+    lock_leaked_on_return::check(cx, &mut out);
+    vma_written_without_write_lock::check(cx, &mut out);
     manual_fault_lock_assert::check(cx, &mut out);
     manual_fault_lock_release::check(cx, &mut out);
     annotation_mismatch::check(cx, &mut out);
@@ -77,6 +81,16 @@ pub static LINTS: &[LintInfo] = &[
         "retry_with_lock_held",
         Level::Error,
         "a fault handler returns VM_FAULT_RETRY with the per-VMA lock still held"
+    ),
+    lint!(
+        "lock_leaked_on_return",
+        Level::Error,
+        "a lock taken in the function is held at some returns and released at others"
+    ),
+    lint!(
+        "vma_written_without_write_lock",
+        Level::Error,
+        "a VMA field per-VMA-lock readers use, written without vma_start_write()"
     ),
     lint!(
         "stale_vma_after_relock",

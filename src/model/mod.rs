@@ -1,18 +1,22 @@
 //! The lock model: which calls acquire, release or assert which lock, which
 //! calls yield VMAs, and how fault entry points are registered. Loaded from
 //! TOML data (`lints/models/*.toml`, embedded in the binary); the format is
-//! documented at the top of `lints/models/linux-mm.toml`.
+//! documented at the top of `lints/models/linux-mm.toml`, that of the
+//! `[vma_write]` section (the VMA write lock) at the top of
+//! `lints/models/linux-mm-vma-write.toml`.
 
 pub mod annotation;
 mod defines;
 mod rust;
 mod term;
 mod version;
+mod vma_write;
 
 pub use defines::Defines;
 pub use rust::{Arg, Guard, RustCall, RustModel};
 pub use term::{LockKind, PathExpr, Term};
 pub use version::{KernelChoice, KernelVersion};
+pub use vma_write::VmaWriteModel;
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -22,6 +26,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "linux-mm.toml",
         include_str!("../../lints/models/linux-mm.toml"),
+    ),
+    (
+        "linux-mm-vma-write.toml",
+        include_str!("../../lints/models/linux-mm-vma-write.toml"),
     ),
     (
         "rust-for-linux.toml",
@@ -50,6 +58,8 @@ pub struct LockModel {
     pub prefilter_anchors: Vec<String>,
     /// How Rust wrappers map onto the entries above (`[rust]`).
     pub rust: RustModel,
+    /// The VMA write lock (`[vma_write]`, linux-mm-vma-write.toml).
+    pub vma_write: VmaWriteModel,
 }
 
 /// Names that make up the fault lock.
@@ -178,6 +188,7 @@ struct RawModel {
     #[serde(default)]
     prefilter_anchors: Vec<String>,
     rust: Option<rust::RawRust>,
+    vma_write: Option<vma_write::RawVmaWrite>,
 }
 
 #[derive(Deserialize)]
@@ -254,6 +265,7 @@ impl LockModel {
             bug_on: Vec::new(),
             prefilter_anchors: Vec::new(),
             rust: RustModel::default(),
+            vma_write: VmaWriteModel::default(),
         };
         for (name, text) in sources {
             model.extend(name, text)?;
@@ -268,6 +280,11 @@ impl LockModel {
             self.fault = f;
         }
         self.callbacks.extend(raw.callbacks);
+        if let Some(w) = raw.vma_write {
+            self.vma_write
+                .extend(w, self.version)
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
         self.noreturn.extend(raw.noreturn);
         self.bug_on.extend(raw.bug_on);
         self.prefilter_anchors.extend(raw.prefilter_anchors);
