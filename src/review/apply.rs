@@ -40,9 +40,17 @@ enum Step {
     Add(String, usize),
 }
 
-/// Try `lines` (hunk lines `base..` of a hunk) at pre-image line `at`;
-/// the steps and the pre-image line after them.
-fn place(pre: &[String], lines: &[Line], base: usize, at: usize) -> Option<(Vec<Step>, usize)> {
+/// Try `lines` (hunk lines `base..` of a hunk) at pre-image line `at`,
+/// joining at most `wraps` unprefixed lines to the line before them (as
+/// the tails of lines a mailer wrapped); the steps and the pre-image line
+/// after them.
+fn place(
+    pre: &[String],
+    lines: &[Line],
+    base: usize,
+    at: usize,
+    mut wraps: usize,
+) -> Option<(Vec<Step>, usize)> {
     let (mut steps, mut k, mut i) = (Vec::new(), at, 0);
     'lines: while i < lines.len() {
         let line = &lines[i];
@@ -67,7 +75,7 @@ fn place(pre: &[String], lines: &[Line], base: usize, at: usize) -> Option<(Vec<
             }
             // A line wrapped by a mailer: its tail(s) follow unprefixed.
             let mut joined = line.text.clone();
-            for (m, tail) in lines.iter().enumerate().skip(i + 1).take(3) {
+            for (m, tail) in lines.iter().enumerate().skip(i + 1).take(3.min(wraps)) {
                 if !tail.bare {
                     break;
                 }
@@ -76,15 +84,17 @@ fn place(pre: &[String], lines: &[Line], base: usize, at: usize) -> Option<(Vec<
                 if normalise(&joined) == pre[k] {
                     steps.push(step(k));
                     k += 1;
+                    wraps -= m - i;
                     i = m + 1;
                     continue 'lines;
                 }
             }
         }
         // The wrapped tail of an added line.
-        if let (true, Some(Step::Add(text, _))) = (line.bare, steps.last_mut()) {
+        if let (true, true, Some(Step::Add(text, _))) = (line.bare, wraps > 0, steps.last_mut()) {
             text.push(' ');
             text.push_str(line.text.trim_start());
+            wraps -= 1;
             i += 1;
             continue;
         }
@@ -157,9 +167,9 @@ fn edge_context(lines: &[Line]) -> (usize, usize) {
 fn locate(
     norm: &[String],
     lines: &[Line],
-    expected: usize,
-    next: usize,
+    (expected, next): (usize, usize),
     fuzz: usize,
+    wraps: usize,
 ) -> Option<(usize, Vec<Step>, usize)> {
     let has_old = lines.iter().any(|l| l.kind != Kind::Add);
     let (lead, trail) = edge_context(lines);
@@ -174,7 +184,7 @@ fn locate(
     }
     if !has_old {
         let at = expected.clamp(next, norm.len());
-        return place(norm, kept, a, at).map(|(s, e)| (at, s, e));
+        return place(norm, kept, a, at, wraps).map(|(s, e)| (at, s, e));
     }
     let want = (expected + a).clamp(next, norm.len());
     for d in 0..=norm.len() {
@@ -183,7 +193,7 @@ fn locate(
             .flatten()
             .filter(|&at| at >= next && at <= norm.len())
         {
-            if let Some((steps, end)) = place(norm, kept, a, at) {
+            if let Some((steps, end)) = place(norm, kept, a, at, wraps) {
                 return Some((at, steps, end));
             }
         }
@@ -222,13 +232,20 @@ pub fn apply_hunks(text: &str, fp: &FilePatch) -> Applied {
         };
         let back_expected = (new_stated as isize + delta).clamp(0, lines.len() as isize) as usize;
         let changes = h.lines.iter().any(|l| l.kind != Kind::Context);
+        // Lines wrapped by a mailer make more lines than the header
+        // counts; with the counts right, an unprefixed line is context
+        // that lost its indentation, never a tail.
+        let side = |k: Kind| h.lines.iter().filter(|l| l.kind != k).count();
+        let wrapped = side(Kind::Add) > h.old_count || side(Kind::Del) > h.new_count;
+        let wraps = if wrapped { usize::MAX } else { 0 };
         // Forward, then reversed (already applied), at each fuzz: an exact
         // reverse beats a fuzzy forward.
         let found = (0..=MAX_FUZZ).find_map(|fuzz| {
-            let forward = locate(&norm, &h.lines, expected, next, fuzz).map(|r| (false, fuzz, r));
+            let forward =
+                locate(&norm, &h.lines, (expected, next), fuzz, wraps).map(|r| (false, fuzz, r));
             forward.or_else(|| {
                 changes
-                    .then(|| locate(&norm, &back, back_expected, next, fuzz))
+                    .then(|| locate(&norm, &back, (back_expected, next), fuzz, wraps))
                     .flatten()
                     .map(|r| (true, fuzz, r))
             })
@@ -391,6 +408,24 @@ mod tests {
         assert_eq!(b.placements[1], Placement::Unplaced);
         assert_eq!(b.post.text, a.post.text);
         assert!(apply(MOVED, &parse(&two)[0]).is_err());
+    }
+
+    #[test]
+    fn unprefixed_lines_are_wrapped_tails_only_past_the_header_counts() {
+        // Indentation stripped (context lines unprefixed), counts exact:
+        // the context after the added line must match, not be glued to it.
+        let patch = "--- a/f.c\n+++ b/f.c\n@@ -4,4 +4,5 @@\nint f(void)\n{\n+\tint q = 0;\nint a = 1;\ncall(a, b, c);\n";
+        let fp = &parse(patch)[0];
+        assert_eq!(
+            apply_hunks(MOVED, fp).placements,
+            [Placement::Applied {
+                line: 4,
+                offset: 0,
+                fuzz: 0
+            }]
+        );
+        let other = "/* a */\n/* b */\n/* c */\nint f(void)\n{\n\tint a = 2;\n}\n";
+        assert_eq!(apply_hunks(other, fp).placements, [Placement::Unplaced]);
     }
 
     #[test]
