@@ -95,8 +95,9 @@ fn review_stdin_on_tree(input: &[u8], format: &str) -> Output {
 fn findings(out: &Output) -> Vec<(String, String, String, u64)> {
     text(&out.stdout)
         .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .filter(|v| v.get("hunk").is_none())
+        .map(|v| {
             (
                 v["lint"].as_str().unwrap().to_string(),
                 v["level"].as_str().unwrap().to_string(),
@@ -589,18 +590,34 @@ fn garbage_and_unreadable_input_exit_2_with_a_clear_error() {
 }
 
 #[test]
-fn a_patch_that_does_not_apply_falls_back_to_fragments() {
+fn hunks_that_do_not_apply_are_checked_alone_the_rest_in_the_tree() {
+    // A line inside the first two hunks' context is not in the tree.
     let diff = std::fs::read_to_string(patches().join("uffd_vma_lock.patch"))
         .unwrap()
         .replace(" \tbool ret = true;", " \tbool changed_in_tree = true;");
     let out = review_stdin_on_tree(diff.as_bytes(), "json");
     assert_eq!(out.status.code(), Some(0));
     let err = text(&out.stderr);
+    assert!(err.contains("2 hunks alone"), "{err}");
     assert!(
-        err.contains("does not apply to") && err.contains("checking the hunks alone"),
+        err.contains("fs/userfaultfd.c hunk 1/4 (`@@ -5,16 +5,17 @@`): checked alone as a fragment: its context is not in the tree"),
         "{err}"
     );
-    assert_eq!(findings(&out), expected());
+    assert!(err.contains("hunk 4/4 (`@@ -82,11 +79,15 @@ vm_fault_t handle_userfault(struct vm_fault *vmf, unsigned long reason)`): applied at line 82"), "{err}");
+    let alone = "(hunks alone) fs/userfaultfd.c";
+    let got: Vec<(String, String, u64)> = findings(&out)
+        .into_iter()
+        .map(|(l, _, f, n)| (l, f, n))
+        .collect();
+    let want = [
+        ("manual_fault_lock_assert", alone, 15),
+        ("manual_fault_lock_assert", alone, 38),
+        // Without the two hunks before them, two lines higher.
+        ("manual_fault_lock_assert", "fs/userfaultfd.c", 56),
+        ("manual_fault_lock_release", "fs/userfaultfd.c", 85),
+    ]
+    .map(|(l, f, n)| (l.to_string(), f.to_string(), n));
+    assert_eq!(got, want);
 }
 
 #[test]
@@ -817,36 +834,4 @@ fn the_trees_configuration_applies() {
         "{}",
         text(&o.stderr)
     );
-}
-
-/// The F-feature fixtures (`fixtures/patches/features/`), as plain diffs
-/// reviewed without a tree: what each gives.
-#[test]
-fn feature_fixtures_from_fragments() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str]); 6] = [
-        ("f1_head_inside_hunk.patch", &["manual_fault_lock_assert"]),
-        ("f2_one_line_gap.patch", &["manual_fault_lock_assert"]),
-        ("f3_leading_close.patch", &["double_unlock"]),
-        ("f7_alias_out_of_view.patch", &["manual_fault_lock_release"]),
-        ("f8_hidden_lines.patch", &[]),
-        ("f9_config_stub.patch", &[]),
-    ];
-    for (name, want) in cases {
-        let p = patches().join("features").join(name);
-        let out = faultlock(
-            &["review", p.to_str().unwrap(), "--format", "json"],
-            dir.path(),
-            None,
-        );
-        let got: Vec<String> = text(&out.stdout)
-            .lines()
-            .filter(|l| !l.contains("\"state\":\"fixed\""))
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                v["lint"].as_str().unwrap().to_string()
-            })
-            .collect();
-        assert_eq!(got, want, "{name}: {}", text(&out.stderr));
-    }
 }

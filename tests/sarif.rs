@@ -209,7 +209,8 @@ fn review_sarif_validates_and_matches_its_json() {
     let results = v["runs"][0]["results"].as_array().unwrap();
     let json: Vec<Value> = stdout(&j)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("hunk").is_none())
         .collect();
     assert_eq!(results.len(), 4, "three asserts and one release");
     assert_eq!(results.len(), json.len());

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Level};
 use crate::model::{KernelChoice, LockModel};
 use crate::render::{self, reply, Files, Format};
+use crate::review::apply::Placement;
 use crate::review::{compare, parse_input_notes, Patch};
 use crate::source::SourceFile;
 use cli::{ReviewArgs, ReviewFormatArg};
@@ -22,12 +23,28 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Instant;
 use tree::{
-    apply_fragments, apply_tree, check_path, context_files, git_toplevel, is_source, Failure,
-    Origin, Touched,
+    apply_fragments, apply_tree, check_path, context_files, git_toplevel, is_source, HunkReport,
+    Origin, Refused, Touched, NO_TREE,
 };
 
 const FRAGMENT_NOTE: &str =
     "made from a patch fragment: only the lines the hunks show were analysed, without the rest of the file";
+
+/// Per hunk, which way it went: one line each when any hunk did not
+/// apply exactly where its header says, else one line for all.
+fn hunk_notes(hunks: &[HunkReport], tree: Option<&Path>) -> Vec<String> {
+    let Some(tree) = tree else {
+        return Vec::new();
+    };
+    if hunks.iter().all(HunkReport::exact) {
+        return vec![format!(
+            "{} applied to {} exactly where the headers say",
+            plural(hunks.len(), "hunk"),
+            tree.display()
+        )];
+    }
+    hunks.iter().map(HunkReport::describe).collect()
+}
 
 fn read_patch(arg: Option<&Path>) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
@@ -60,6 +77,7 @@ fn lines_of(d: &Diagnostic, files: &Files) -> Vec<usize> {
 
 struct Outcome<'a> {
     patches: &'a [Patch],
+    hunks: &'a [HunkReport],
     touched: &'a BTreeMap<String, Touched>,
     introduced: Vec<Diagnostic>,
     fixed: Vec<Diagnostic>,
@@ -157,11 +175,49 @@ impl Outcome<'_> {
                 fixed: std::mem::take(&mut fixed[p]),
                 files: &self.post_files,
                 pre_files: &self.pre_files,
+                placement: self.placement_of(p),
             };
             reply::render(out, &r)?;
             if mbox {
                 writeln!(out)?;
             }
+        }
+        Ok(())
+    }
+
+    /// The hunks of patch `p`, when any of them did not apply exactly.
+    fn placement_of(&self, p: usize) -> Vec<String> {
+        let mine: Vec<&HunkReport> = self.hunks.iter().filter(|h| h.patch == p).collect();
+        if mine
+            .iter()
+            .all(|h| h.exact() || h.why.as_deref() == Some(NO_TREE))
+        {
+            return Vec::new();
+        }
+        mine.iter().map(|h| h.describe()).collect()
+    }
+
+    /// One JSON object per hunk: `{"hunk": {...}}`.
+    fn hunk_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for h in self.hunks {
+            let (line, offset, fuzz) = match h.placement {
+                Placement::Applied { line, offset, fuzz } => (Some(line), Some(offset), fuzz),
+                Placement::AlreadyApplied { line, fuzz } => (Some(line), None, fuzz),
+                Placement::Unplaced => (None, None, 0),
+            };
+            let v = serde_json::json!({"hunk": {
+                "patch": h.patch + 1,
+                "file": h.file,
+                "index": h.hunk + 1,
+                "of": h.of,
+                "header": h.header.trim_end(),
+                "placement": h.kind(),
+                "line": line,
+                "offset": offset,
+                "fuzz": fuzz,
+                "why": h.why,
+            }});
+            writeln!(out, "{v}")?;
         }
         Ok(())
     }
@@ -265,39 +321,34 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         Ok(x) => x,
         Err(e) => return fail(e),
     };
+    notes.push(format!("lock rules of kernel {}", opts.kernel));
+    let defines = effective_defines(&model, &opts);
     let applied = match &tree {
-        Some(t) => match apply_tree(t, &patches) {
-            Ok(m) => Some((t.clone(), m)),
-            Err(Failure::Refused(e)) => return fail(e),
-            Err(Failure::NoApply(e)) => {
-                notes.push(format!(
-                    "the patch does not apply to {} ({e}); checking the hunks alone",
-                    t.display()
-                ));
-                None
-            }
+        Some(t) => match apply_tree(t, &patches, &defines) {
+            Ok(a) => a,
+            Err(Refused(e)) => return fail(e),
         },
         None => {
             notes.push(
                 "no tree (not in a git work tree and no --tree): checking the hunks alone".into(),
             );
-            None
+            apply_fragments(&patches, &defines)
         }
     };
-    let fragment = applied.is_none();
-    let (touched, context) = match applied {
-        Some((t, m)) => {
-            let skip: HashSet<String> = m
+    let touched = applied.touched;
+    let hunks = applied.hunks;
+    notes.extend(hunk_notes(&hunks, tree.as_deref()));
+    let fragment = !touched.is_empty() && touched.values().all(|t| t.fragment);
+    let alone = touched.values().any(|t| t.fragment);
+    let context = match &tree {
+        Some(t) => {
+            let skip: HashSet<String> = touched
                 .iter()
                 .flat_map(|(k, v)| std::iter::once(k.clone()).chain(v.pre_path.clone()))
                 .collect();
-            let ctx = context_files(&t, &skip, !args.no_ignore, &model, &mut notes);
-            (m, ctx)
+            context_files(t, &skip, !args.no_ignore, &model, &mut notes)
         }
-        None => (
-            apply_fragments(&patches, &effective_defines(&model, &opts)),
-            Vec::new(),
-        ),
+        None => Vec::new(),
     };
     let (mut pre_touched, mut post_touched) = (Vec::new(), Vec::new());
     for (path, t) in &touched {
@@ -317,7 +368,6 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
     // The rest of the tree is the same on both sides: it is lowered once and
     // only the touched files are lowered per side.
     let context_units = lower_all(&context, &model, &opts);
-    let defines = effective_defines(&model, &opts);
     let prefilter = Prefilter::new(&model);
     let run = |touched_files: Vec<SourceFile>| {
         let mut files = context.clone();
@@ -355,13 +405,14 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
     };
     o.introduced.retain(|d| !api_body(d));
     o.fixed.retain(|d| !api_body(d));
-    if fragment {
-        for d in o.introduced.iter_mut().chain(o.fixed.iter_mut()) {
+    for d in o.introduced.iter_mut().chain(o.fixed.iter_mut()) {
+        if touched.get(&*d.file).is_some_and(|t| t.fragment) {
             d.notes.push(FRAGMENT_NOTE.into());
         }
     }
     let outcome = Outcome {
         patches: &patches,
+        hunks: &hunks,
         touched: &touched,
         introduced: o.introduced,
         fixed: o.fixed,
@@ -375,7 +426,7 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         let diff = outcome.suggestions();
         if diff.is_empty() {
             notes.push("no machine-applicable suggestion for what the patch introduces".into());
-        } else if fragment {
+        } else if alone {
             for n in &notes {
                 eprintln!("note: {n}");
             }
@@ -413,7 +464,7 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
                                 None => writeln!(out, "{line}")?,
                             }
                         }
-                        Ok(())
+                        outcome.hunk_json(&mut out)
                     }
                     // SARIF keeps the `check` contract (introduced findings
                     // only); fixed ones go to stderr.
@@ -452,12 +503,27 @@ pub fn run_review(args: &ReviewArgs, levels_in_order: &[(Level, String)]) -> i32
         .count();
     eprintln!(
         "faultlock review: {} changed, {} introduced ({}, {}), {} fixed{} ({:.2}s)",
-        plural(touched.len(), "file"),
+        plural(
+            touched.keys().filter(|k| !k.starts_with('(')).count(),
+            "file"
+        ),
         outcome.introduced.len(),
         plural(errors, "error"),
         plural(outcome.introduced.len() - errors, "warning"),
         outcome.fixed.len(),
-        if fragment { ", from fragments" } else { "" },
+        if fragment {
+            ", from fragments".to_string()
+        } else if alone {
+            format!(
+                ", {} alone",
+                plural(
+                    hunks.iter().filter(|h| h.kind() == "fragment").count(),
+                    "hunk"
+                )
+            )
+        } else {
+            String::new()
+        },
         start.elapsed().as_secs_f64()
     );
     if status == EXIT_OK && errors > 0 {

@@ -33,6 +33,9 @@ pub struct Reply<'a> {
     pub fixed: Vec<&'a Diagnostic>,
     pub files: &'a Files,
     pub pre_files: &'a Files,
+    /// How the hunks met the tree, one line each, when any did not apply
+    /// exactly where its header says (empty otherwise).
+    pub placement: Vec<String>,
 }
 
 /// `Re: subject`, without doubling an existing `Re:`.
@@ -176,6 +179,13 @@ pub fn render(out: &mut dyn Write, r: &Reply) -> io::Result<()> {
                 d.level.as_str(),
                 d.lint
             ));
+        }
+        s.push('\n');
+    }
+    if !r.placement.is_empty() {
+        s.push_str("The tree faultlock checked this against has moved on from the patch:\n\n");
+        for l in &r.placement {
+            s.push_str(&format!("- {l}\n"));
         }
         s.push('\n');
     }

@@ -111,10 +111,20 @@ fn hunk_header(l: &str) -> Option<Hunk> {
     })
 }
 
+/// A scissors line (`-- >8 --`, `---8<---`): what follows or precedes it
+/// is cut off, so it is never a removed line.
+fn scissors(l: &str) -> bool {
+    let t = l.trim();
+    (t.contains("8<") || t.contains(">8"))
+        && t.starts_with('-')
+        && t.chars().all(|c| "-8<> ".contains(c) || c.is_alphabetic())
+}
+
 /// Does line `j` end the current hunk whatever the counts say?
 fn ends_hunk(lines: &[&str], j: usize, counts_done: bool) -> bool {
     let l = lines[j];
-    l.starts_with("diff --git ")
+    scissors(l)
+        || l.starts_with("diff --git ")
         || (l.starts_with("@@ -") && hunk_header(l).is_some())
         || l == "-- "
         || (l.starts_with("--- ")
@@ -334,6 +344,14 @@ Binary files a/img.png and b/img.png differ
         let l = &f[0].hunks[0].lines;
         assert_eq!(l.len(), 4);
         assert!(l[1].bare && l[1].kind == Kind::Context && l[1].text == "b lost space");
+        // A scissors line after the hunk is not a removed line.
+        for cut in ["---8<---", "-- >8 --", "--8<-- cut here --8<--"] {
+            let f = parse(&format!(
+                "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n{cut}\nThanks\n"
+            ));
+            assert_eq!(f[0].hunks[0].lines.len(), 2, "{cut}");
+        }
+        assert!(!scissors("-\tx = 8 << 2;"));
         // Counts done: unprefixed text ends the hunk.
         let f = parse("--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\nThanks!\n");
         assert_eq!(f[0].hunks[0].lines.len(), 2);
