@@ -10,7 +10,7 @@ mod term;
 mod version;
 
 pub use defines::Defines;
-pub use rust::{Arg, Guard, RustCall, RustModel};
+pub use rust::{Arg, Guard, ParamLock, RustCall, RustModel};
 pub use term::{LockKind, PathExpr, Term};
 pub use version::{KernelChoice, KernelVersion};
 
