@@ -591,5 +591,28 @@ mod tests {
         let err = LockModel::from_sources(&[("x.toml", "[api.f]\nparams = []\nbogus = 1\n")])
             .unwrap_err();
         assert!(err.contains("bogus"), "{err}");
+        let sets = |when: &str| {
+            LockModel::from_sources(&[(
+                "x.toml",
+                &format!("[api.f]\nparams = [\"mm\", \"locked\"]\neffects = [{{ release = \"mmap_read(mm)\", when = \"{when}\" }}]\n"),
+            )])
+        };
+        let m = sets("sets:*locked=0").unwrap();
+        assert_eq!(
+            m.api("f").unwrap().effects[0].when,
+            When::Sets {
+                param: 1,
+                nonzero: false
+            }
+        );
+        assert!(sets("sets:*nope=0")
+            .unwrap_err()
+            .contains("`nope` is not a parameter"));
+        assert!(sets("sets:locked=0")
+            .unwrap_err()
+            .contains("sets:*PARAM=VALUE"));
+        assert!(sets("sets:*locked=maybe")
+            .unwrap_err()
+            .contains("sets:*PARAM=VALUE"));
     }
 }
