@@ -310,6 +310,7 @@ impl FnAnalyzer<'_> {
             When::NoBits(bs) => any(bs).map(|b| !b),
             When::NonZero | When::NonNull => self.truthy_of(st, v),
             When::Zero | When::Null => self.truthy_of(st, v).map(|t| !t),
+            When::Sets { .. } => None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod finding;
 mod leak;
 mod liveness;
 mod memo;
+mod outparam;
 pub mod program;
 mod state;
 pub mod summary;
@@ -81,6 +82,8 @@ pub struct FnAnalyzer<'a> {
     pub passed_flags: PassedFlags,
     /// The arguments of the call being applied, as written (for messages).
     pub call_args: Vec<String>,
+    /// The same arguments as operands (out-parameters, `&mm->mmap_sem`).
+    pub call_ops: Vec<crate::ir::Operand>,
     /// The function's lock annotations, if any.
     pub annotated: Option<std::sync::Arc<annotations::Annotated>>,
     /// Locals used as structs (see [`eval::aggregate_locals`]).
@@ -115,6 +118,7 @@ impl<'a> FnAnalyzer<'a> {
             record_passed_flags: false,
             passed_flags: Vec::new(),
             call_args: Vec::new(),
+            call_ops: Vec::new(),
         }
     }
 

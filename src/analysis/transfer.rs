@@ -15,6 +15,8 @@ use std::sync::Arc;
 pub(super) struct Case {
     pub bits: Vec<(String, bool)>,
     pub truthy: Option<bool>,
+    /// Out-parameters the callee wrote (`sets:*P=V` conditions).
+    pub sets: Vec<usize>,
 }
 
 impl Case {
@@ -26,6 +28,7 @@ impl Case {
             When::Zero | When::Null => self.truthy == Some(false),
             When::Bits(bs) => bs.iter().any(|b| bit(b) == Some(true)),
             When::NoBits(bs) => bs.iter().all(|b| bit(b) == Some(false)),
+            When::Sets { param, .. } => self.sets.contains(param),
         }
     }
 }
@@ -46,14 +49,14 @@ pub(super) fn cases<'w>(whens: impl Iterator<Item = &'w When>) -> Vec<Case> {
                 }
             }
             When::NonZero | When::Zero | When::NonNull | When::Null => truthy = true,
-            When::Always => {}
+            When::Always | When::Sets { .. } => {}
         }
     }
     let mut out = Vec::new();
     for i in 0..bits.len() {
         let mut c = Case {
             bits: bits[..i].iter().map(|b| (b.clone(), false)).collect(),
-            truthy: None,
+            ..Case::default()
         };
         c.bits.push((bits[i].clone(), true));
         c.truthy = Some(true);
@@ -65,12 +68,13 @@ pub(super) fn cases<'w>(whens: impl Iterator<Item = &'w When>) -> Vec<Case> {
             out.push(Case {
                 bits: none.clone(),
                 truthy: Some(t),
+                sets: Vec::new(),
             });
         }
     } else {
         out.push(Case {
             bits: none,
-            truthy: None,
+            ..Case::default()
         });
     }
     out
@@ -168,7 +172,7 @@ impl FnAnalyzer<'_> {
         st.vmas.retain(|x, _| !derived(*x));
     }
 
-    fn assign(&mut self, st: &mut State, dst: &Place, v: Val) {
+    pub(super) fn assign(&mut self, st: &mut State, dst: &Place, v: Val) {
         if dst.proj.is_empty() {
             st.env.insert(dst.base.clone(), v);
             return;
@@ -367,6 +371,7 @@ impl FnAnalyzer<'_> {
             }
         }
         self.call_args = args.iter().map(|a| a.to_string()).collect();
+        self.call_ops = args.to_vec();
         let out = if let Some(api) = self.model.api(name) {
             self.apply_api(st, api, None, name, &arg_vals, result, span)
         } else if let Some(summary) = self.summaries.get(self.file, name) {
@@ -557,12 +562,17 @@ impl FnAnalyzer<'_> {
         let split = summary
             .filter(|s| !s.result_bits.is_empty())
             .map(|s| When::Bits(s.result_bits.clone()));
-        for case in cases(api.effects.iter().map(|e| &e.when).chain(split.as_ref())) {
+        let writes = self.out_writes(&st, api);
+        let all = cases(api.effects.iter().map(|e| &e.when).chain(split.as_ref()));
+        for case in super::outparam::with_writes(all, &writes) {
             if case.bits.iter().any(|(b, v)| *v && impossible.contains(b)) {
                 continue;
             }
             let mut s = st.clone();
             self.record_case(&mut s, result, &case);
+            for w in writes.iter().filter(|w| case.sets.contains(&w.param)) {
+                self.write_out(&mut s, w, result);
+            }
             // The callee's only RETRY result is one constant (`return
             // VM_FAULT_RETRY;`): the caller's `ret != VM_FAULT_RETRY` is exact.
             if summary.is_some_and(|x| x.no_retry) {
@@ -735,6 +745,7 @@ impl FnAnalyzer<'_> {
         match p {
             PathExpr::Return => Some(result),
             PathExpr::Any => None,
+            PathExpr::Member { index, field } => self.member_of(st, *index, field),
             PathExpr::Param { index, fields } => {
                 let mut v = vals.get(*index)?.clone();
                 for f in fields {

@@ -69,6 +69,9 @@ pub enum Command {
         /// Kernel release [default: the tree's top Makefile].
         #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
         kernel: Option<KernelVersion>,
+        /// Also list what was left out as needing no entry, with the reason.
+        #[arg(long)]
+        all: bool,
     },
     /// Run the language server on stdin/stdout (for editors).
     Lsp {

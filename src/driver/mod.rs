@@ -88,7 +88,7 @@ where
             }
         }
         Command::Lsp { stdio: _ } => lsp::run(),
-        Command::ModelAudit { tree, kernel } => model_audit::run(tree.as_deref(), kernel),
+        Command::ModelAudit { tree, kernel, all } => model_audit::run(tree.as_deref(), kernel, all),
     }
 }
 

@@ -13,7 +13,7 @@ mod version;
 mod vma_write;
 
 pub use defines::Defines;
-pub use rust::{Arg, Guard, RustCall, RustModel};
+pub use rust::{Arg, Guard, ParamLock, RustCall, RustModel};
 pub use term::{LockKind, PathExpr, Term};
 pub use version::{KernelChoice, KernelVersion};
 pub use vma_write::VmaWriteModel;
@@ -166,6 +166,13 @@ pub enum When {
     Bits(Vec<String>),
     /// The result has none of these bits.
     NoBits(Vec<String>),
+    /// Not a condition on the result: the callee wrote a zero (`nonzero =
+    /// false`) or non-zero value through out-parameter `param`
+    /// (`sets:*locked=0` in model data).
+    Sets {
+        param: usize,
+        nonzero: bool,
+    },
 }
 
 #[derive(Deserialize)]
@@ -394,11 +401,30 @@ impl LockModel {
     /// Every identifier whose presence makes a file worth parsing: the
     /// functions with a lock effect, the fault struct and its flag.
     pub fn identifiers(&self) -> Vec<String> {
+        // An entry whose locks are all named through a member argument
+        // (`down_read(&mm->mmap_sem)`) matters only where the member does.
+        let member = |a: &Api| {
+            let fields: Vec<&String> = a
+                .effects
+                .iter()
+                .filter(|e| e.kind != EffectKind::Uses)
+                .filter_map(|e| match e.term.args.first() {
+                    Some(PathExpr::Member { field, .. }) => Some(field),
+                    _ => None,
+                })
+                .collect();
+            let all = a
+                .effects
+                .iter()
+                .filter(|e| e.kind != EffectKind::Uses)
+                .count();
+            (!fields.is_empty() && fields.len() == all).then(|| fields[0].clone())
+        };
         let mut ids: Vec<String> = self
             .apis
             .iter()
             .filter(|(_, a)| a.effects.iter().any(|e| e.kind != EffectKind::Uses))
-            .map(|(n, _)| n.clone())
+            .map(|(n, a)| member(a).unwrap_or_else(|| n.clone()))
             .collect();
         ids.push(self.fault.fault_struct.clone());
         ids.push(self.fault.vma_lock_flag.clone());
@@ -453,8 +479,34 @@ fn parse_effect(e: &RawEffect, params: &[String]) -> Result<Effect, String> {
     } else {
         term::parse_term(text, params)?
     };
-    let when = parse_when(e.when.as_deref().unwrap_or("always"))?;
+    let when = match e.when.as_deref() {
+        Some(w) if w.trim().starts_with("sets:") => parse_sets(w, params)?,
+        w => parse_when(w.unwrap_or("always"))?,
+    };
     Ok(Effect { kind, term, when })
+}
+
+/// `sets:*P=V`: the callee wrote V (`0`, `false`, `null`; `1`, `true`,
+/// `nonzero`, `nonnull`) through the out-parameter P.
+fn parse_sets(text: &str, params: &[String]) -> Result<When, String> {
+    let bad = || {
+        format!("`{text}`: expected `sets:*PARAM=VALUE`, like `sets:*locked=0` or `sets:*unlocked=true`")
+    };
+    let rest = text.trim().strip_prefix("sets:").ok_or_else(bad)?;
+    let (place, value) = rest.split_once('=').ok_or_else(bad)?;
+    let name = place.trim().strip_prefix('*').ok_or_else(bad)?.trim();
+    let param = params.iter().position(|p| p == name).ok_or_else(|| {
+        format!(
+            "`{text}`: `{name}` is not a parameter (params: {})",
+            params.join(", ")
+        )
+    })?;
+    let nonzero = match value.trim() {
+        "0" | "false" | "null" | "zero" => false,
+        "1" | "true" | "nonzero" | "nonnull" => true,
+        _ => return Err(bad()),
+    };
+    Ok(When::Sets { param, nonzero })
 }
 
 /// A condition on a call's result, as written in model data and in
@@ -556,5 +608,28 @@ mod tests {
         let err = LockModel::from_sources(&[("x.toml", "[api.f]\nparams = []\nbogus = 1\n")])
             .unwrap_err();
         assert!(err.contains("bogus"), "{err}");
+        let sets = |when: &str| {
+            LockModel::from_sources(&[(
+                "x.toml",
+                &format!("[api.f]\nparams = [\"mm\", \"locked\"]\neffects = [{{ release = \"mmap_read(mm)\", when = \"{when}\" }}]\n"),
+            )])
+        };
+        let m = sets("sets:*locked=0").unwrap();
+        assert_eq!(
+            m.api("f").unwrap().effects[0].when,
+            When::Sets {
+                param: 1,
+                nonzero: false
+            }
+        );
+        assert!(sets("sets:*nope=0")
+            .unwrap_err()
+            .contains("`nope` is not a parameter"));
+        assert!(sets("sets:locked=0")
+            .unwrap_err()
+            .contains("sets:*PARAM=VALUE"));
+        assert!(sets("sets:*locked=maybe")
+            .unwrap_err()
+            .contains("sets:*PARAM=VALUE"));
     }
 }

@@ -19,6 +19,19 @@ pub struct RustModel {
     /// Identifiers that make a Rust file worth parsing.
     pub identifiers: Vec<String>,
     pub anchors: Vec<String>,
+    /// Wrapper types whose parameters come with a lock the caller holds
+    /// (`&VmaNew`, write-locked in an `mmap` hook), by type name.
+    pub param_locks: BTreeMap<String, ParamLock>,
+}
+
+/// A parameter type standing for a C object its caller has locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamLock {
+    /// The C struct the parameter is a pointer to (`vm_area_struct`).
+    pub c_type: String,
+    /// The annotation the function gets, with `{}` for the parameter's
+    /// name (`requires(mmap_write({}->vm_mm))`).
+    pub annotation: String,
 }
 
 /// An argument of the C entry a wrapper stands for.
@@ -70,6 +83,15 @@ pub(super) struct RawRust {
     guard_types: Vec<String>,
     #[serde(default)]
     anchors: Vec<String>,
+    #[serde(default)]
+    param_locks: BTreeMap<String, RawParamLock>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParamLock {
+    c_type: String,
+    annotation: String,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +172,21 @@ impl RustModel {
         self.option_unwrap.extend(raw.option_unwrap);
         self.anchors.extend(raw.anchors);
         self.identifiers.extend(raw.guard_types);
+        for (ty, l) in raw.param_locks {
+            if !l.annotation.contains("{}") {
+                return Err(format!(
+                    "rust.param_locks.{ty}: `annotation` names the parameter as `{{}}`"
+                ));
+            }
+            self.identifiers.push(ty.clone());
+            self.param_locks.insert(
+                ty,
+                ParamLock {
+                    c_type: l.c_type,
+                    annotation: l.annotation,
+                },
+            );
+        }
         let names: Vec<String> = self
             .methods
             .iter()

@@ -31,6 +31,10 @@ pub enum PathExpr {
     Any,
     /// Parameter `index`, then `->field` for each field.
     Param { index: usize, fields: Vec<String> },
+    /// The object parameter `index` points into, at `field`: the parameter
+    /// is declared `&mm->mmap_sem` and the term names `mm` (the argument
+    /// must be written `&X->mmap_sem`; any other argument names no lock).
+    Member { index: usize, field: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +87,18 @@ pub fn parse_path(text: &str, params: &[String]) -> Result<PathExpr, String> {
     }
     let mut parts = text.split("->").map(str::trim);
     let base = parts.next().unwrap_or_default();
+    let member = params.iter().enumerate().find_map(|(i, p)| {
+        let (b, field) = p.strip_prefix('&')?.split_once("->")?;
+        (b.trim() == base).then(|| (i, field.trim().to_string()))
+    });
+    if let Some((index, field)) = member {
+        if parts.next().is_some() {
+            return Err(format!(
+                "`{text}`: `{base}` stands for a struct; name it alone"
+            ));
+        }
+        return Ok(PathExpr::Member { index, field });
+    }
     let index = params.iter().position(|p| p == base).ok_or_else(|| {
         format!(
             "`{base}` is not a parameter (params: {})",
@@ -123,5 +139,14 @@ mod tests {
         assert!(parse_term("bogus(vmf)", &p).is_err());
         assert!(parse_term("mmap_read", &p).is_err());
         assert_eq!(parse_path("*", &p).unwrap(), PathExpr::Any);
+        let sem = vec!["&mm->mmap_sem".to_string()];
+        assert_eq!(
+            parse_term("mmap_read(mm)", &sem).unwrap().args,
+            vec![PathExpr::Member {
+                index: 0,
+                field: "mmap_sem".into()
+            }]
+        );
+        assert!(parse_term("mmap_read(mm->x)", &sem).is_err());
     }
 }

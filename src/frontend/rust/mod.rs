@@ -188,6 +188,28 @@ impl Items<'_> {
         }
     }
 
+    /// The annotation of each parameter of a `[rust.param_locks]` type
+    /// (`vma: &VmaNew`), placed on the parameter.
+    fn param_lock_annotations(&self, sig: &syn::Signature) -> Vec<Annotation> {
+        let mut out = Vec::new();
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(pt) = input else {
+                continue;
+            };
+            let syn::Pat::Ident(id) = &*pt.pat else {
+                continue;
+            };
+            let ty = type_ref(&pt.ty);
+            if let Some(l) = self.m.param_locks.get(&ty.base).filter(|_| ty.ptr == 1) {
+                out.push(Annotation {
+                    text: l.annotation.replace("{}", &id.ident.to_string()),
+                    span: self.sp(input.span()),
+                });
+            }
+        }
+        out
+    }
+
     fn params(&self, sig: &syn::Signature) -> Vec<Var> {
         let mut out = Vec::new();
         for (i, input) in sig.inputs.iter().enumerate() {
@@ -203,11 +225,11 @@ impl Items<'_> {
                         syn::Pat::Ident(id) => id.ident.to_string(),
                         _ => format!("$arg{i}"),
                     };
-                    out.push(Var {
-                        name,
-                        ty: type_ref(&pt.ty),
-                        span,
-                    });
+                    let mut ty = type_ref(&pt.ty);
+                    if let Some(l) = self.m.param_locks.get(&ty.base).filter(|_| ty.ptr == 1) {
+                        ty.base = l.c_type.clone();
+                    }
+                    out.push(Var { name, ty, span });
                 }
             }
         }
@@ -231,6 +253,8 @@ impl Items<'_> {
     ) {
         let mut l = Lower::new(self.m, self.base);
         let params = self.params(sig);
+        let mut annotations = self.annotations(attrs);
+        annotations.extend(self.param_lock_annotations(sig));
         for p in &params {
             l.vars.insert(p.name.clone());
         }
@@ -258,7 +282,7 @@ impl Items<'_> {
             params,
             locals: l.locals,
             ret: Self::ret(sig),
-            annotations: self.annotations(attrs),
+            annotations,
             blocks: l.blocks,
             opaque_regions: l.opaque,
         });
