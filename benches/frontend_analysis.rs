@@ -10,6 +10,10 @@ use faultlock::check::{check, CheckOptions};
 use faultlock::frontend;
 use faultlock::ir::Unit;
 
+// The binaries' allocator, so that in-process times match theirs.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let input = input();
     let unit = frontend::lower(&input.file, &input.model.defines);

@@ -2,13 +2,19 @@
 # Speed of faultlock against `grep -rlE` for the lock model's identifiers and
 # against Coccinelle (spatch) running scripts/use_after_unlock.cocci, side by
 # side in one run on the kernel corpus, for three scopes: mm/, mm/ fs/ and
-# the whole tree. Every command runs once untimed (warm cache), then once
-# timed with /usr/bin/time; prints wall time, peak RSS and bytes read.
+# the whole tree. Every command runs once untimed (warm cache), then
+# COMPARE_RUNS times timed with /usr/bin/time; prints the median wall and
+# CPU (user + system) time with their range, peak RSS and bytes read, and
+# the ratios of the medians. On a shared machine the CPU ratio is the
+# steadier figure.
 #
-#   FAULTLOCK_CACHE=/var/cache/faultlock scripts/compare.sh
+#   FAULTLOCK_CACHE=/var/cache/faultlock KERNEL=6.12 scripts/compare.sh
 #
 # Environment:
 #   FAULTLOCK_CACHE   corpus cache (see scripts/kernel-corpus.sh)
+#   KERNEL            corpus release (see scripts/kernel-corpus.sh)
+#   COMPARE_RUNS      timed runs per command (default 3)
+#   COMPARE_SPATCH    0 to leave spatch out (default 1)
 #   SPATCH_TIMEOUT    cap on one spatch run, seconds (default 900); a run
 #                     that hits it is reported as "> N"
 #   SPATCH_JOBS       spatch --jobs (default: number of CPUs)
@@ -25,12 +31,14 @@ cocci="$root/scripts/use_after_unlock.cocci"
 spatch_timeout="${SPATCH_TIMEOUT:-900}"
 spatch_jobs="${SPATCH_JOBS:-$(nproc)}"
 IFS=';' read -r -a scopes <<<"${COMPARE_SCOPES:-mm;mm fs;.}"
+runs="${COMPARE_RUNS:-3}"
+with_spatch="${COMPARE_SPATCH:-1}"
 
 if [ ! -x /usr/bin/time ]; then
     echo "compare.sh: /usr/bin/time is missing (apt-get install time)" >&2
     exit 2
 fi
-if ! command -v spatch >/dev/null; then
+if [ "$with_spatch" != 0 ] && ! command -v spatch >/dev/null; then
     echo "compare.sh: installing coccinelle" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get install -y -qq coccinelle >&2 ||
@@ -44,11 +52,17 @@ regex="$(python3 - "$root/lints/models/linux-mm.toml" <<'PY'
 import sys, tomllib
 with open(sys.argv[1], "rb") as f:
     m = tomllib.load(f)
+# An entry is a table or, when it has variants per kernel release
+# (`[[api.NAME]]`), a list of tables.
+def effects(api):
+    for variant in api if isinstance(api, list) else [api]:
+        yield from variant.get("effects", [])
 ids = {
     name
     for name, api in m.get("api", {}).items()
-    if any(k not in ("uses", "when") for e in api.get("effects", []) for k in e)
+    if any(k not in ("uses", "when") for e in effects(api) for k in e)
 }
+ids.add("faultlock")
 fault = m.get("fault", {})
 ids.add(fault.get("struct", "vm_fault"))
 ids.add(fault.get("vma_lock_flag", "FAULT_FLAG_VMA_LOCK"))
@@ -60,26 +74,43 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$tree"
 
-# run NAME CMD...: warm-up run, then a timed run. Sets `secs`, `rss_kb`,
-# `status`; the command's stdout is in $work/NAME.out, stderr in
-# $work/NAME.err.
+# median and range of numbers on stdin: "MEDIAN (MIN-MAX)"
+spread() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.2f (%.2f-%.2f)\n", m, v[1], v[NR] }'
+}
+
+# run NAME CMD...: warm-up run, then $runs timed runs. Sets `secs` and
+# `cpu` (medians), `secs_range` and `cpu_range` ("median (min-max)"),
+# `rss_kb` (largest), `status` (of the last run); the command's stdout is
+# in $work/NAME.out, stderr in $work/NAME.err.
 run() {
-    local name="$1"
+    local name="$1" i
     shift
     status=0
     "$@" >"$work/$name.out" 2>"$work/$name.err" || status=$?
     if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
         # Timed out already while warming up: do not wait for it twice.
         secs=""
+        cpu=""
         rss_kb=""
         return
     fi
-    status=0
-    /usr/bin/time -f '%e %M' -o "$work/$name.time" "$@" \
-        >"$work/$name.out" 2>"$work/$name.err" || status=$?
-    # With a non-zero exit, time writes "Command exited with non-zero
-    # status N" first; the figures are on the last line.
-    read -r secs rss_kb < <(tail -n 1 "$work/$name.time")
+    : >"$work/$name.times"
+    for ((i = 0; i < runs; i++)); do
+        status=0
+        /usr/bin/time -f '%e %U %S %M' -o "$work/$name.time" "$@" \
+            >"$work/$name.out" 2>"$work/$name.err" || status=$?
+        # With a non-zero exit, time writes "Command exited with non-zero
+        # status N" first; the figures are on the last line.
+        tail -n 1 "$work/$name.time" >>"$work/$name.times"
+    done
+    secs_range="$(awk '{ print $1 }' "$work/$name.times" | spread)"
+    cpu_range="$(awk '{ print $2 + $3 }' "$work/$name.times" | spread)"
+    secs="${secs_range%% *}"
+    cpu="${cpu_range%% *}"
+    rss_kb="$(awk '$4 > m { m = $4 } END { print m + 0 }' "$work/$name.times")"
 }
 
 run_spatch() {
@@ -122,7 +153,7 @@ for scope in "${scopes[@]}"; do
         cat "$work/grep.err" >&2
         exit 2
     fi
-    g_secs="$secs" g_rss="$rss_kb"
+    g_secs="$secs" g_rss="$rss_kb" g_cpu="$cpu" g_range="$secs_range" g_cpu_range="$cpu_range"
     g_what="$(wc -l <"$work/grep.out") files match"
 
     # --stats only adds a small JSON file (files parsed after the prefilter).
@@ -132,12 +163,18 @@ for scope in "${scopes[@]}"; do
         cat "$work/faultlock.err" >&2
         exit 2
     fi
-    f_secs="$secs" f_rss="$rss_kb"
+    f_secs="$secs" f_rss="$rss_kb" f_cpu="$cpu" f_range="$secs_range" f_cpu_range="$cpu_range"
     stat_of() { grep -oE "\"$1\": ?[0-9]+" "$work/stats.json" | sed -n '1s/.*: *//p'; }
     f_what="$(stat_of files_parsed) of $(stat_of files_seen) files parsed, $(stat_of functions) functions, $(wc -l <"$work/faultlock.out") findings"
 
-    run spatch bash -c 'run_spatch "$@"' run_spatch "${paths[@]}"
-    if [ -z "$secs" ] || [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    if [ "$with_spatch" = 0 ]; then
+        s_secs="-" s_rss="-" s_what="not run (COMPARE_SPATCH=0)"
+    else
+        run spatch bash -c 'run_spatch "$@"' run_spatch "${paths[@]}"
+    fi
+    if [ "$with_spatch" = 0 ]; then
+        :
+    elif [ -z "$secs" ] || [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
         s_secs="> $spatch_timeout" s_rss="-"
         s_what="timed out"
     elif [ "$status" -ne 0 ]; then
@@ -149,30 +186,37 @@ for scope in "${scopes[@]}"; do
         s_what="$(wc -l <"$work/spatch.out") reports"
     fi
 
-    rows+=("$label|$mb|grep -rlE|$g_secs|$(mib "$g_rss")|$(rate "$bytes" "$g_secs")|$g_what")
-    rows+=("||faultlock|$f_secs|$(mib "$f_rss")|$(rate "$bytes" "$f_secs")|$f_what")
-    if [[ "$s_secs" == ">"* ]]; then
-        rows+=("||spatch|$s_secs|-|-|$s_what")
+    rows+=("$label|$mb|grep -rlE|$g_range|$g_cpu_range|$(mib "$g_rss")|$(rate "$bytes" "$g_secs")|$g_what")
+    rows+=("||faultlock|$f_range|$f_cpu_range|$(mib "$f_rss")|$(rate "$bytes" "$f_secs")|$f_what")
+    if [ "$with_spatch" = 0 ]; then
+        rows+=("||spatch|-|-|-|-|$s_what")
+        s_ratio="-"
+    elif [[ "$s_secs" == ">"* ]]; then
+        rows+=("||spatch|$s_secs|-|-|-|$s_what")
         s_ratio="< $(ratio "$f_secs" "$spatch_timeout")"
     else
-        rows+=("||spatch|$s_secs|$s_rss|$(rate "$bytes" "$s_secs")|$s_what")
+        rows+=("||spatch|$secs_range|$cpu_range|$s_rss|$(rate "$bytes" "$s_secs")|$s_what")
         s_ratio="$(ratio "$f_secs" "$s_secs")"
     fi
-    ratios+=("$label|$(ratio "$f_secs" "$g_secs")|$s_ratio")
+    ratios+=("$label|$(ratio "$f_secs" "$g_secs")|$(ratio "$f_cpu" "$g_cpu")|$s_ratio")
 done
 
 echo
-echo "faultlock $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(grep --version | head -n 1), $(spatch --version | head -n 1 | cut -d' ' -f1-3)"
-echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), spatch --jobs $spatch_jobs"
+spatch_version="not run"
+if [ "$with_spatch" != 0 ]; then
+    spatch_version="$(spatch --version | head -n 1 | cut -d' ' -f1-3)"
+fi
+echo "faultlock $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(grep --version | head -n 1), $spatch_version"
+echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $runs timed runs each, spatch --jobs $spatch_jobs"
 echo
 {
-    echo "scope|MiB .c/.h|tool|wall s|peak RSS MiB|MiB/s|result"
+    echo "scope|MiB .c/.h|tool|wall s, median (range)|CPU s, median (range)|peak RSS MiB|MiB/s|result"
     for r in "${rows[@]}"; do
         echo "$r"
     done
 } | table
 echo
 {
-    echo "scope|faultlock/grep|faultlock/spatch"
+    echo "scope|faultlock/grep wall|faultlock/grep CPU|faultlock/spatch wall"
     printf '%s\n' "${ratios[@]}"
 } | table

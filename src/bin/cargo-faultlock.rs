@@ -1,5 +1,9 @@
 //! `cargo faultlock`: see `faultlock::driver::cargo`.
 
+// mimalloc: most of a run is the front end's many small allocations.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     std::process::exit(faultlock::driver::cargo::main());
 }

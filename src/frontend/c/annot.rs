@@ -12,6 +12,7 @@
 //! The text scanned is the preprocessed one (same offsets as the original;
 //! the normaliser later blanks the kernel macros for tree-sitter).
 
+use super::field;
 use super::func::params;
 use super::lower::{declarator, span, type_base, Ctx};
 use crate::ir::{Annotation, Declaration, Function, TypeRef, Var};
@@ -42,7 +43,7 @@ pub fn of_definition(text: &[u8], f: &Function) -> Vec<Annotation> {
 
 /// A file-scope prototype with annotations, as a [`Declaration`].
 pub fn declaration(cx: &Ctx, text: &[u8], decl: Node) -> Option<Declaration> {
-    let d = decl.child_by_field_name("declarator")?;
+    let d = decl.child_by_field_id(field::declarator().get())?;
     let info = declarator(cx, d);
     let (name, name_node) = info.name?;
     if !info.is_function {
@@ -62,7 +63,7 @@ pub fn declaration(cx: &Ctx, text: &[u8], decl: Node) -> Option<Declaration> {
         params,
         ret: TypeRef {
             base: decl
-                .child_by_field_name("type")
+                .child_by_field_id(field::ty().get())
                 .map(|t| type_base(cx, t))
                 .unwrap_or_default(),
             ptr: info.ptr,

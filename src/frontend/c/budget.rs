@@ -45,18 +45,13 @@ fn count() {
     let _ = ALLOCS.try_with(|a| a.set(a.get().wrapping_add(1)));
 }
 
-extern "C" {
-    fn malloc(size: usize) -> *mut c_void;
-    fn calloc(count: usize, size: usize) -> *mut c_void;
-    fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
-    fn free(ptr: *mut c_void);
-}
+use libmimalloc_sys::{mi_free, mi_malloc, mi_realloc, mi_zalloc};
 
-// The same functions tree-sitter uses by default (libc, abort when out of
-// memory), plus a per-thread count.
+// mimalloc (as the program's own allocator), abort when out of memory as
+// tree-sitter's default does, plus a per-thread count.
 unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {
     count();
-    let p = unsafe { malloc(size) };
+    let p = unsafe { mi_malloc(size) };
     if p.is_null() && size > 0 {
         std::process::abort();
     }
@@ -65,8 +60,11 @@ unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {
 
 unsafe extern "C" fn ts_calloc(n: usize, size: usize) -> *mut c_void {
     count();
-    let p = unsafe { calloc(n, size) };
-    if p.is_null() && n > 0 && size > 0 {
+    let Some(bytes) = n.checked_mul(size) else {
+        std::process::abort();
+    };
+    let p = unsafe { mi_zalloc(bytes) };
+    if p.is_null() && bytes > 0 {
         std::process::abort();
     }
     p
@@ -74,7 +72,7 @@ unsafe extern "C" fn ts_calloc(n: usize, size: usize) -> *mut c_void {
 
 unsafe extern "C" fn ts_realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
     count();
-    let p = unsafe { realloc(ptr, size) };
+    let p = unsafe { mi_realloc(ptr, size) };
     if p.is_null() && size > 0 {
         std::process::abort();
     }
@@ -82,7 +80,7 @@ unsafe extern "C" fn ts_realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
 }
 
 unsafe extern "C" fn ts_free(ptr: *mut c_void) {
-    unsafe { free(ptr) }
+    unsafe { mi_free(ptr) }
 }
 
 /// Install the counting allocator, once, before the first parser exists.
@@ -90,9 +88,9 @@ fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         // SAFETY: called once, before this process creates any tree-sitter
-        // object (every parser is made after this), and the functions
-        // forward to the same libc allocator tree-sitter uses by default,
-        // so memory from either side may be freed by the other.
+        // object (every parser is made after this), so every pointer
+        // tree-sitter frees was allocated by these functions; the binding
+        // frees what tree-sitter returns through the same table.
         unsafe {
             tree_sitter::set_allocator(Some(tree_sitter::Allocator {
                 malloc: ts_malloc,

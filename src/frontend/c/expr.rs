@@ -1,6 +1,7 @@
 //! Expressions (three-address, temporaries in evaluation order) and
 //! conditions (atomic [`Cond`]s, negation by swapping successors).
 
+use super::field;
 use super::lower::{is_caps, kids, span, Lower, MAX_DEPTH};
 use super::preproc::{eval_is_enabled, parse_int};
 use super::table::table;
@@ -16,7 +17,7 @@ fn strip(mut n: Node) -> Node {
                 [c] if c.kind() != "compound_statement" => n = *c,
                 _ => return n,
             },
-            "cast_expression" => match n.child_by_field_name("value") {
+            "cast_expression" => match n.child_by_field_id(field::value().get()) {
                 Some(v) => n = v,
                 None => return n,
             },
@@ -27,7 +28,7 @@ fn strip(mut n: Node) -> Node {
 }
 
 fn op_of<'t>(n: Node<'t>, src: &'t [u8]) -> &'t str {
-    n.child_by_field_name("operator")
+    n.child_by_field_id(field::operator().get())
         .and_then(|o| std::str::from_utf8(&src[o.byte_range()]).ok())
         .unwrap_or("")
 }
@@ -87,14 +88,14 @@ impl Lower<'_> {
         let src = self.cx.text;
         match n.kind() {
             "unary_expression" if op_of(n, src) == "!" => {
-                if let Some(a) = n.child_by_field_name("argument") {
+                if let Some(a) = n.child_by_field_id(field::argument().get()) {
                     return self.cond(a, f, t, stmt);
                 }
             }
             "binary_expression" => {
                 let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
+                    n.child_by_field_id(field::left().get()),
+                    n.child_by_field_id(field::right().get()),
                 ) else {
                     return self.cond_value(n, t, f, stmt);
                 };
@@ -137,8 +138,8 @@ impl Lower<'_> {
             }
             "comma_expression" => {
                 if let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
+                    n.child_by_field_id(field::left().get()),
+                    n.child_by_field_id(field::right().get()),
                 ) {
                     self.expr_stmt(l);
                     return self.cond(r, t, f, stmt);
@@ -146,9 +147,9 @@ impl Lower<'_> {
             }
             "conditional_expression" => {
                 if let (Some(c), Some(a), Some(b)) = (
-                    n.child_by_field_name("condition"),
-                    n.child_by_field_name("consequence"),
-                    n.child_by_field_name("alternative"),
+                    n.child_by_field_id(field::condition().get()),
+                    n.child_by_field_id(field::consequence().get()),
+                    n.child_by_field_id(field::alternative().get()),
                 ) {
                     let (x, y) = (self.new_block(), self.new_block());
                     self.cond(c, x, y, None);
@@ -188,8 +189,8 @@ impl Lower<'_> {
                     out.push(s.to_string());
                 }
                 "binary_expression" if op_of(n, self.cx.text) == "|" => {
-                    stack.push(n.child_by_field_name("right")?);
-                    stack.push(n.child_by_field_name("left")?);
+                    stack.push(n.child_by_field_id(field::right().get())?);
+                    stack.push(n.child_by_field_id(field::left().get())?);
                 }
                 _ => return None,
             }
@@ -217,11 +218,11 @@ impl Lower<'_> {
 
     /// The argument of `likely(x)`-like calls.
     fn transparent_arg<'t>(&self, call: Node<'t>) -> Option<Node<'t>> {
-        let f = call.child_by_field_name("function")?;
+        let f = call.child_by_field_id(field::function().get())?;
         if f.kind() != "identifier" || !table().is_transparent(self.cx.str(f)) {
             return None;
         }
-        kids(call.child_by_field_name("arguments")?)
+        kids(call.child_by_field_id(field::arguments().get())?)
             .first()
             .copied()
     }
@@ -277,12 +278,12 @@ impl Lower<'_> {
         self.depth += 1;
         for item in kids(list) {
             let value = match item.kind() {
-                "initializer_pair" => item.child_by_field_name("value"),
+                "initializer_pair" => item.child_by_field_id(field::value().get()),
                 _ => None,
             };
             let mut c = item.walk();
             let fields: Option<Vec<String>> = item
-                .children_by_field_name("designator", &mut c)
+                .children_by_field_id(field::designator(), &mut c)
                 .map(|d| match d.kind() {
                     "field_designator" => d.named_child(0).map(|f| self.cx.str(f).to_string()),
                     "field_identifier" => Some(self.cx.str(d).to_string()),
@@ -397,7 +398,7 @@ impl Lower<'_> {
                 };
                 let name = self.cx.str(fl).to_string();
                 let arrow = n
-                    .child_by_field_name("operator")
+                    .child_by_field_id(field::operator().get())
                     .is_some_and(|o| &src[o.byte_range()] == b"->");
                 let base = self.expr(a);
                 let mut p = match (base, arrow) {
@@ -520,7 +521,9 @@ impl Lower<'_> {
                 Some(v) if v.kind() == "initializer_list" => {
                     let t = self.temp();
                     // Typed like a declared local, so the struct is known.
-                    if let Some(ty) = field("type").and_then(|d| d.child_by_field_name("type")) {
+                    if let Some(ty) =
+                        field("type").and_then(|d| d.child_by_field_id(field::ty().get()))
+                    {
                         self.locals.push(Var {
                             name: t.base.clone(),
                             ty: TypeRef {
@@ -550,7 +553,7 @@ impl Lower<'_> {
                 continue;
             }
             let v = if p.kind() == "initializer_pair" {
-                match p.child_by_field_name("value") {
+                match p.child_by_field_id(field::value().get()) {
                     Some(v) => self.expr(v),
                     None => continue,
                 }
@@ -607,14 +610,14 @@ impl Lower<'_> {
     /// `c ? a : b` (and GNU `c ?: b`) as a value.
     fn cond_value_expr(&mut self, n: Node) -> Operand {
         let (Some(c), Some(alt)) = (
-            n.child_by_field_name("condition"),
-            n.child_by_field_name("alternative"),
+            n.child_by_field_id(field::condition().get()),
+            n.child_by_field_id(field::alternative().get()),
         ) else {
             return self.other(&kids(n));
         };
         let t = self.temp();
         let (a, b, join) = (self.new_block(), self.new_block(), self.new_block());
-        match n.child_by_field_name("consequence") {
+        match n.child_by_field_id(field::consequence().get()) {
             Some(cons) => {
                 self.cond(c, a, b, None);
                 self.cur = a;
@@ -641,8 +644,8 @@ impl Lower<'_> {
 
     fn assign(&mut self, n: Node) -> Operand {
         let (Some(l), Some(r)) = (
-            n.child_by_field_name("left"),
-            n.child_by_field_name("right"),
+            n.child_by_field_id(field::left().get()),
+            n.child_by_field_id(field::right().get()),
         ) else {
             return self.other(&kids(n));
         };
@@ -683,8 +686,8 @@ impl Lower<'_> {
     /// A call; `dst` receives the result, or a temporary when `want`.
     pub fn call(&mut self, n: Node, dst: Option<Place>, want: bool) -> Operand {
         let (Some(func), Some(arglist)) = (
-            n.child_by_field_name("function"),
-            n.child_by_field_name("arguments"),
+            n.child_by_field_id(field::function().get()),
+            n.child_by_field_id(field::arguments().get()),
         ) else {
             return self.other(&kids(n));
         };
@@ -738,8 +741,8 @@ impl Lower<'_> {
             }
         } else if func.kind() == "call_expression" {
             // `guard(type)(args)`: one call with the inner arguments first.
-            let inner = func.child_by_field_name("function");
-            if let (Some(g), Some(ia)) = (inner, func.child_by_field_name("arguments")) {
+            let inner = func.child_by_field_id(field::function().get());
+            if let (Some(g), Some(ia)) = (inner, func.child_by_field_id(field::arguments().get())) {
                 if g.kind() == "identifier" {
                     name = Some(self.cx.str(g).to_string());
                     for a in kids(ia) {

@@ -1,18 +1,19 @@
 //! One function definition → [`Function`].
 
+use super::field;
 use super::lower::{declarator, kids, span, type_base, Ctx, Lower};
 use crate::ir::*;
 use crate::source::Span;
 use tree_sitter::Node;
 
 pub fn lower_function(cx: &Ctx, n: Node) -> Option<Function> {
-    let decl = n.child_by_field_name("declarator")?;
-    let body = n.child_by_field_name("body")?;
+    let decl = n.child_by_field_id(field::declarator().get())?;
+    let body = n.child_by_field_id(field::body().get())?;
     let info = declarator(cx, decl);
     let (name, name_node) = info.name?;
     let ret = TypeRef {
         base: n
-            .child_by_field_name("type")
+            .child_by_field_id(field::ty().get())
             .map(|t| type_base(cx, t))
             .unwrap_or_default(),
         ptr: info.ptr,
@@ -56,7 +57,7 @@ pub fn params(cx: &Ctx, list: Node) -> Vec<Var> {
         if p.kind() != "parameter_declaration" {
             continue;
         }
-        let Some(d) = p.child_by_field_name("declarator") else {
+        let Some(d) = p.child_by_field_id(field::declarator().get()) else {
             continue;
         };
         let pi = declarator(cx, d);
@@ -65,7 +66,7 @@ pub fn params(cx: &Ctx, list: Node) -> Vec<Var> {
                 name: pn.to_string(),
                 ty: TypeRef {
                     base: p
-                        .child_by_field_name("type")
+                        .child_by_field_id(field::ty().get())
                         .map(|t| type_base(cx, t))
                         .unwrap_or_default(),
                     ptr: pi.ptr,

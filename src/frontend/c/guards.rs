@@ -5,6 +5,7 @@
 //! and `continue` out of it, and `return` (after the returned value is
 //! read). A `goto` releases nothing: its target's scope is not known here.
 
+use super::field;
 use super::lower::{kids, span, Lower};
 use super::normalize::IterSite;
 use super::table::{table, GuardSpec};
@@ -76,13 +77,13 @@ impl Lower<'_> {
     /// `guard(CLASS)(args);` as an expression statement: lowered when the
     /// class is known.
     pub fn guard_stmt(&mut self, call: Node) -> bool {
-        let Some(inner) = call.child_by_field_name("function") else {
+        let Some(inner) = call.child_by_field_id(field::function().get()) else {
             return false;
         };
         let (Some(g), Some(class_args), Some(args)) = (
-            inner.child_by_field_name("function"),
-            inner.child_by_field_name("arguments"),
-            call.child_by_field_name("arguments"),
+            inner.child_by_field_id(field::function().get()),
+            inner.child_by_field_id(field::arguments().get()),
+            call.child_by_field_id(field::arguments().get()),
         ) else {
             return false;
         };
@@ -118,15 +119,15 @@ impl Lower<'_> {
             "scoped_cond_guard" => true,
             _ => return false,
         };
-        let Some(c) = n.child_by_field_name("condition") else {
+        let Some(c) = n.child_by_field_id(field::condition().get()) else {
             return false;
         };
         let mut args = Vec::new();
         let mut e = kids(c).first().copied();
         while let Some(x) = e {
             if x.kind() == "comma_expression" {
-                args.extend(x.child_by_field_name("left"));
-                e = x.child_by_field_name("right");
+                args.extend(x.child_by_field_id(field::left().get()));
+                e = x.child_by_field_id(field::right().get());
             } else {
                 args.push(x);
                 e = None;
@@ -177,7 +178,7 @@ impl Lower<'_> {
         }]);
         // `break`/`continue` in the body leave the guard's scope (it is a
         // one-pass `for` loop in cleanup.h).
-        self.loop_body(n.child_by_field_name("body"), exit, exit);
+        self.loop_body(n.child_by_field_id(field::body().get()), exit, exit);
         self.pop_guard_scope();
         self.goto(exit);
         self.cur = exit;

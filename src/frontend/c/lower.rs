@@ -1,6 +1,7 @@
 //! Lowering of function definitions: signature, statements and the CFG.
 //! Expressions and conditions are in `expr.rs`.
 
+use super::field;
 use super::normalize::IterSite;
 use crate::frontend::Defines;
 use crate::ir::*;
@@ -184,16 +185,20 @@ impl<'a> Lower<'a> {
                 None => self.opaque(n),
             },
             "goto_statement" => {
-                let name = n.child_by_field_name("label").map(|l| self.cx.str(l));
+                let name = n
+                    .child_by_field_id(field::label().get())
+                    .map(|l| self.cx.str(l));
                 let b = self.label(name.unwrap_or(""));
                 self.terminate_dead(Terminator::Goto(b));
             }
             "labeled_statement" => {
-                let name = n.child_by_field_name("label").map(|l| self.cx.str(l));
+                let name = n
+                    .child_by_field_id(field::label().get())
+                    .map(|l| self.cx.str(l));
                 let b = self.label(name.unwrap_or(""));
                 self.goto(b);
                 self.cur = b;
-                let label = n.child_by_field_name("label").map(|l| l.id());
+                let label = n.child_by_field_id(field::label().get()).map(|l| l.id());
                 for c in kids(n).into_iter().filter(|c| Some(c.id()) != label) {
                     self.stmt(c);
                 }
@@ -239,8 +244,8 @@ impl<'a> Lower<'a> {
 
     fn if_stmt(&mut self, n: Node) {
         let (Some(c), Some(body)) = (
-            n.child_by_field_name("condition"),
-            n.child_by_field_name("consequence"),
+            n.child_by_field_id(field::condition().get()),
+            n.child_by_field_id(field::consequence().get()),
         ) else {
             self.opaque(n);
             return;
@@ -253,7 +258,7 @@ impl<'a> Lower<'a> {
         self.stmt(body);
         self.goto(join);
         self.cur = else_bb;
-        if let Some(alt) = n.child_by_field_name("alternative") {
+        if let Some(alt) = n.child_by_field_id(field::alternative().get()) {
             for s in kids(alt) {
                 self.stmt(s);
             }
@@ -282,12 +287,12 @@ impl<'a> Lower<'a> {
         self.cur = head;
         let body = self.new_block();
         let exit = self.new_block();
-        match n.child_by_field_name("condition") {
+        match n.child_by_field_id(field::condition().get()) {
             Some(c) => self.cond(c, body, exit, None),
             None => self.goto(body),
         }
         self.cur = body;
-        self.loop_body(n.child_by_field_name("body"), exit, head);
+        self.loop_body(n.child_by_field_id(field::body().get()), exit, head);
         self.goto(head);
         self.cur = exit;
     }
@@ -301,7 +306,7 @@ impl<'a> Lower<'a> {
         let head = self.new_block();
         self.goto(head);
         self.cur = head;
-        if let Some(c) = n.child_by_field_name("condition") {
+        if let Some(c) = n.child_by_field_id(field::condition().get()) {
             self.iter_call(n, c, &site);
         }
         let body = self.new_block();
@@ -309,12 +314,12 @@ impl<'a> Lower<'a> {
         if site.spec.once {
             self.goto(body);
             self.cur = body;
-            self.loop_body(n.child_by_field_name("body"), exit, exit);
+            self.loop_body(n.child_by_field_id(field::body().get()), exit, exit);
             self.goto(exit);
         } else {
             self.terminate(Terminator::Multi(vec![body, exit]));
             self.cur = body;
-            self.loop_body(n.child_by_field_name("body"), exit, head);
+            self.loop_body(n.child_by_field_id(field::body().get()), exit, head);
             self.goto(head);
         }
         self.cur = exit;
@@ -327,8 +332,8 @@ impl<'a> Lower<'a> {
         let mut e = kids(cond).first().copied();
         while let Some(x) = e {
             if x.kind() == "comma_expression" {
-                args.extend(x.child_by_field_name("left"));
-                e = x.child_by_field_name("right");
+                args.extend(x.child_by_field_id(field::left().get()));
+                e = x.child_by_field_id(field::right().get());
             } else {
                 args.push(x);
                 e = None;
@@ -366,13 +371,13 @@ impl<'a> Lower<'a> {
         let exit = self.new_block();
         self.goto(body);
         self.cur = body;
-        self.loop_body(n.child_by_field_name("body"), exit, test);
+        self.loop_body(n.child_by_field_id(field::body().get()), exit, test);
         self.goto(test);
         self.cur = test;
         let mut c = n.walk();
         let kw = n.children(&mut c).find(|c| c.kind() == "while");
         let site = kw.and_then(|w| self.cx.iters.get(&w.start_byte()).cloned());
-        match (n.child_by_field_name("condition"), site) {
+        match (n.child_by_field_id(field::condition().get()), site) {
             // `do { } for_each_vma_range(...);`
             (Some(c), Some(site)) => {
                 self.iter_call(kw.unwrap_or(c), c, &site);
@@ -385,7 +390,7 @@ impl<'a> Lower<'a> {
     }
 
     fn for_stmt(&mut self, n: Node) {
-        if let Some(init) = n.child_by_field_name("initializer") {
+        if let Some(init) = n.child_by_field_id(field::initializer().get()) {
             if init.kind() == "declaration" {
                 self.declaration(init);
             } else {
@@ -398,15 +403,15 @@ impl<'a> Lower<'a> {
         let body = self.new_block();
         let update = self.new_block();
         let exit = self.new_block();
-        match n.child_by_field_name("condition") {
+        match n.child_by_field_id(field::condition().get()) {
             Some(c) => self.cond(c, body, exit, None),
             None => self.goto(body),
         }
         self.cur = body;
-        self.loop_body(n.child_by_field_name("body"), exit, update);
+        self.loop_body(n.child_by_field_id(field::body().get()), exit, update);
         self.goto(update);
         self.cur = update;
-        if let Some(u) = n.child_by_field_name("update") {
+        if let Some(u) = n.child_by_field_id(field::update().get()) {
             self.expr_stmt(u);
         }
         self.goto(head);
@@ -414,7 +419,7 @@ impl<'a> Lower<'a> {
     }
 
     fn switch_stmt(&mut self, n: Node) {
-        if let Some(c) = n.child_by_field_name("condition") {
+        if let Some(c) = n.child_by_field_id(field::condition().get()) {
             let v = self.expr(c);
             let places: Vec<Place> = v.places().into_iter().cloned().collect();
             if !places.is_empty() {
@@ -427,7 +432,7 @@ impl<'a> Lower<'a> {
         self.switches.push((Vec::new(), false));
         self.breaks.push(exit);
         self.brk_depths.push(self.guard_scopes.len());
-        if let Some(b) = n.child_by_field_name("body") {
+        if let Some(b) = n.child_by_field_id(field::body().get()) {
             self.stmt(b);
         }
         self.breaks.pop();
@@ -445,7 +450,7 @@ impl<'a> Lower<'a> {
         let bb = self.new_block();
         self.goto(bb);
         self.cur = bb;
-        let value = n.child_by_field_name("value");
+        let value = n.child_by_field_id(field::value().get());
         if let Some(sw) = self.switches.last_mut() {
             sw.0.push(bb);
             if value.is_none() {
@@ -480,7 +485,7 @@ impl<'a> Lower<'a> {
                 }
             }
             self.goto(join);
-            match g.child_by_field_name("alternative") {
+            match g.child_by_field_id(field::alternative().get()) {
                 Some(a) if a.kind() == "preproc_else" => {
                     has_else = true;
                     node = Some(a);
@@ -501,11 +506,13 @@ impl<'a> Lower<'a> {
 
     fn declaration(&mut self, n: Node) {
         let base = n
-            .child_by_field_name("type")
+            .child_by_field_id(field::ty().get())
             .map(|t| type_base(self.cx, t))
             .unwrap_or_default();
         let mut c = n.walk();
-        let decls: Vec<Node> = n.children_by_field_name("declarator", &mut c).collect();
+        let decls: Vec<Node> = n
+            .children_by_field_id(field::declarator(), &mut c)
+            .collect();
         for d in decls {
             let info = declarator(self.cx, d);
             let Some((name, name_node)) = info.name else {
@@ -556,7 +563,7 @@ pub fn declarator<'t>(cx: &'t Ctx, mut d: Node<'t>) -> DeclInfo<'t> {
                 return info;
             }
             "init_declarator" => {
-                info.init = d.child_by_field_name("value");
+                info.init = d.child_by_field_id(field::value().get());
             }
             "pointer_declarator" | "abstract_pointer_declarator" => {
                 info.ptr = info.ptr.saturating_add(1);
@@ -564,7 +571,7 @@ pub fn declarator<'t>(cx: &'t Ctx, mut d: Node<'t>) -> DeclInfo<'t> {
                 info.is_function = false;
             }
             "function_declarator" => {
-                info.params = d.child_by_field_name("parameters");
+                info.params = d.child_by_field_id(field::parameters().get());
                 info.is_function = true;
             }
             "parenthesized_declarator" | "attributed_declarator" => {
@@ -581,7 +588,7 @@ pub fn declarator<'t>(cx: &'t Ctx, mut d: Node<'t>) -> DeclInfo<'t> {
             }
             _ => {}
         }
-        match d.child_by_field_name("declarator") {
+        match d.child_by_field_id(field::declarator().get()) {
             Some(c) => d = c,
             None => return info,
         }
@@ -596,7 +603,7 @@ pub fn type_base(cx: &Ctx, t: Node) -> String {
     }
     match t.kind() {
         "struct_specifier" | "union_specifier" | "enum_specifier" => t
-            .child_by_field_name("name")
+            .child_by_field_id(field::name().get())
             .map(|n| cx.str(n).to_string())
             .unwrap_or_default(),
         _ => cx.str(t).split_whitespace().collect::<Vec<_>>().join(" "),

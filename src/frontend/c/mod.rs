@@ -8,6 +8,7 @@
 mod annot;
 mod budget;
 mod expr;
+mod field;
 mod func;
 mod guards;
 #[cfg(test)]

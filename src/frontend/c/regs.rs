@@ -1,5 +1,6 @@
 //! Callback registrations: `struct ops x = { .field = fn, ... };`.
 
+use super::field;
 use super::lower::{span, Ctx};
 use crate::ir::Registration;
 use tree_sitter::Node;
@@ -13,11 +14,11 @@ fn named(n: Node) -> Vec<Node> {
 
 /// Collect registrations from a file-scope declaration.
 pub fn registrations(cx: &Ctx, decl: Node, out: &mut Vec<Registration>) {
-    let Some(ty) = decl.child_by_field_name("type") else {
+    let Some(ty) = decl.child_by_field_id(field::ty().get()) else {
         return;
     };
     let struct_type = match ty.kind() {
-        "struct_specifier" | "union_specifier" => match ty.child_by_field_name("name") {
+        "struct_specifier" | "union_specifier" => match ty.child_by_field_id(field::name().get()) {
             Some(n) => cx.str(n).to_string(),
             None => return,
         },
@@ -25,12 +26,14 @@ pub fn registrations(cx: &Ctx, decl: Node, out: &mut Vec<Registration>) {
         _ => return,
     };
     let mut c = decl.walk();
-    let decls: Vec<Node> = decl.children_by_field_name("declarator", &mut c).collect();
+    let decls: Vec<Node> = decl
+        .children_by_field_id(field::declarator(), &mut c)
+        .collect();
     for d in decls {
         if d.kind() != "init_declarator" {
             continue;
         }
-        let Some(v) = d.child_by_field_name("value") else {
+        let Some(v) = d.child_by_field_id(field::value().get()) else {
             continue;
         };
         if v.kind() != "initializer_list" {
@@ -55,7 +58,9 @@ fn one(cx: &Ctx, struct_type: &str, list: Node, sp: Node, out: &mut Vec<Registra
             continue;
         }
         let mut c = p.walk();
-        let des: Vec<Node> = p.children_by_field_name("designator", &mut c).collect();
+        let des: Vec<Node> = p
+            .children_by_field_id(field::designator(), &mut c)
+            .collect();
         let [d] = des.as_slice() else { continue };
         let field = match d.kind() {
             "field_designator" => match d.named_child(0) {
@@ -65,11 +70,11 @@ fn one(cx: &Ctx, struct_type: &str, list: Node, sp: Node, out: &mut Vec<Registra
             "field_identifier" => cx.str(*d),
             _ => continue,
         };
-        let Some(mut v) = p.child_by_field_name("value") else {
+        let Some(mut v) = p.child_by_field_id(field::value().get()) else {
             continue;
         };
         if v.kind() == "pointer_expression" && v.child(0).is_some_and(|o| o.kind() == "&") {
-            match v.child_by_field_name("argument") {
+            match v.child_by_field_id(field::argument().get()) {
                 Some(a) => v = a,
                 None => continue,
             }
