@@ -23,6 +23,13 @@ pub struct VmaWriteModel {
 }
 
 impl VmaWriteModel {
+    /// Whether this section describes `name` in any role.
+    pub fn describes(&self, name: &str) -> bool {
+        self.lock_arg(name).is_some()
+            || self.write_of(name).is_some()
+            || self.fresh.iter().chain(&self.end_all).any(|n| n == name)
+    }
+
     pub fn lock_arg(&self, name: &str) -> Option<usize> {
         self.locks.iter().find(|(n, _)| n == name).map(|(_, a)| *a)
     }
