@@ -1,6 +1,7 @@
 //! The abstract state of one path: values, facts, lock statuses and the
 //! VMAs in play.
 
+use super::path::Trail;
 use super::value::{BitVal, ObjId, ObjKind, Objs, Val};
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,6 +79,8 @@ pub struct State {
     pub vmas: BTreeMap<ObjId, VmaInfo>,
     /// The vm_fault object whose flag selects the fault lock, if any.
     pub fault: Option<ObjId>,
+    /// How this path got here (final pass only; never compared).
+    pub trail: Trail,
 }
 
 impl State {
@@ -180,6 +183,7 @@ impl State {
             } else {
                 None
             },
+            trail: self.trail.clone(),
         }
     }
 }

@@ -4,7 +4,7 @@ use super::finding::Finding;
 use super::state::{LockKey, State, Status, VmaInfo};
 use super::summary::{Store, Stored, Summary};
 use super::value::{ObjId, ObjKind, Val};
-use super::FnAnalyzer;
+use super::{FnAnalyzer, StepKind};
 use crate::ir::{Callee, Operand, Place, Proj, Stmt, StmtKind};
 use crate::model::{Api, EffectKind, LockKind, ParamCond, PathExpr, Term, When};
 use crate::source::Span;
@@ -255,7 +255,7 @@ impl FnAnalyzer<'_> {
             }
             _ => return,
         };
-        self.report(finding);
+        self.report(finding, st);
         if let Some(i) = st.vmas.get_mut(&o) {
             i.reported = true;
         }
@@ -522,9 +522,10 @@ impl FnAnalyzer<'_> {
     ) -> Vec<State> {
         // A lock chosen by a flags argument that nothing tells about (a
         // `flags` parameter): follow both choices, remembering which.
-        let split = match self.split_on_selector(&st, api, vals, result) {
+        let at = (name, span);
+        let split = match self.split_on_selector(&st, api, vals, result, at) {
             Some(split) => Some(split),
-            None => self.split_on_local_fault(&st, api, vals, result),
+            None => self.split_on_local_fault(&st, api, vals, result, at),
         };
         if let Some(split) = split {
             return split
@@ -550,12 +551,22 @@ impl FnAnalyzer<'_> {
         let split = summary
             .filter(|s| !s.result_bits.is_empty())
             .map(|s| When::Bits(s.result_bits.clone()));
-        for case in cases(api.effects.iter().map(|e| &e.when).chain(split.as_ref())) {
+        let all = cases(api.effects.iter().map(|e| &e.when).chain(split.as_ref()));
+        let n_cases = all.len();
+        for case in all {
             if case.bits.iter().any(|(b, v)| *v && impossible.contains(b)) {
                 continue;
             }
             let mut s = st.clone();
             self.record_case(&mut s, result, &case);
+            if n_cases > 1 {
+                let kind = StepKind::Outcome {
+                    callee: Arc::from(name),
+                    bits: case.bits.clone(),
+                    truthy: case.truthy,
+                };
+                self.step(&mut s, span, kind);
+            }
             // The callee's only RETRY result is one constant (`return
             // VM_FAULT_RETRY;`): the caller's `ret != VM_FAULT_RETRY` is exact.
             if summary.is_some_and(|x| x.no_retry) {
@@ -628,6 +639,7 @@ impl FnAnalyzer<'_> {
         api: &Api,
         vals: &[Val],
         result: ObjId,
+        (name, span): (&str, Span),
     ) -> Option<Vec<State>> {
         let term = api
             .effects
@@ -656,6 +668,11 @@ impl FnAnalyzer<'_> {
                         .or_default()
                         .known
                         .insert(flag.clone(), v);
+                    let kind = StepKind::Flag {
+                        callee: Arc::from(name),
+                        set: v,
+                    };
+                    self.step(&mut s, span, kind);
                     s
                 })
                 .collect(),
@@ -671,6 +688,7 @@ impl FnAnalyzer<'_> {
         api: &Api,
         vals: &[Val],
         result: ObjId,
+        (name, span): (&str, Span),
     ) -> Option<Vec<State>> {
         let term = api
             .effects
@@ -699,6 +717,11 @@ impl FnAnalyzer<'_> {
                         .or_default()
                         .known
                         .insert(flag.clone(), v);
+                    let kind = StepKind::Flag {
+                        callee: Arc::from(name),
+                        set: v,
+                    };
+                    self.step(&mut s, span, kind);
                     s
                 })
                 .collect(),
@@ -814,6 +837,11 @@ impl FnAnalyzer<'_> {
                         since: Some(span),
                     },
                 );
+                let kind = StepKind::Acquire {
+                    callee: Arc::from(callee),
+                    lock: key.describe(),
+                };
+                self.step(st, span, kind);
             }
             EffectKind::Release | EffectKind::MayRelease => {
                 self.release(st, key, kind == EffectKind::MayRelease, callee, span)
@@ -848,6 +876,11 @@ impl FnAnalyzer<'_> {
                         reported: false,
                     },
                 );
+                let kind = StepKind::Obtained {
+                    callee: Arc::from(callee),
+                    lock: key.describe(),
+                };
+                self.step(st, span, kind);
             }
             EffectKind::Forget => {
                 st.locks.insert(key, Status::Unknown);
@@ -862,12 +895,15 @@ impl FnAnalyzer<'_> {
         let LockKey::Mmap(mm) = key else { return };
         if let Some(locked_at) = self.only_vma_lock(st, key) {
             let reason = self.vma_lock_reason(st);
-            self.report(Finding::MmapAssertUnderVmaLock {
-                at: span,
-                chain,
-                vma_locked_at: locked_at,
-                reason,
-            });
+            self.report(
+                Finding::MmapAssertUnderVmaLock {
+                    at: span,
+                    chain,
+                    vma_locked_at: locked_at,
+                    reason,
+                },
+                st,
+            );
         } else if matches!(st.status(key), Status::Unknown) {
             self.requirements.insert((mm, chain));
         }
@@ -886,13 +922,16 @@ impl FnAnalyzer<'_> {
             Status::Released {
                 at, by, may: false, ..
             } if !may => {
-                self.report(Finding::DoubleUnlock {
-                    at: span,
-                    lock: key.describe(),
-                    callee: callee.to_string(),
-                    first_at: at,
-                    first_by: by,
-                });
+                self.report(
+                    Finding::DoubleUnlock {
+                        at: span,
+                        lock: key.describe(),
+                        callee: callee.to_string(),
+                        first_at: at,
+                        first_by: by,
+                    },
+                    st,
+                );
                 return;
             }
             Status::Released { .. } => return,
@@ -908,6 +947,12 @@ impl FnAnalyzer<'_> {
                 own,
             },
         );
+        let kind = StepKind::Release {
+            callee: Arc::from(callee),
+            lock: key.describe(),
+            may,
+        };
+        self.step(st, span, kind);
     }
 
     /// Releasing a lock the caller held tells which lock protected the VMAs
