@@ -58,6 +58,10 @@ pub struct Diagnostic {
     pub function: Option<String>,
     /// Secondary spans: "per-VMA lock released here", "VMA obtained here".
     pub labels: Vec<Label>,
+    /// The path to the finding, in execution order, ending before the
+    /// finding itself: entry, lock taken, branch decisions, release. Shown
+    /// numbered (human, LSP, rustc JSON) and as SARIF `codeFlows`.
+    pub path: Vec<Label>,
     /// Free-form notes (call chains, "the lock may be dropped by ...").
     pub notes: Vec<String>,
     pub suggestion: Option<Suggestion>,

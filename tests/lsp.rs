@@ -229,15 +229,25 @@ fn diagnostic_appears_on_open_and_disappears_after_the_fix() {
         msg.starts_with("VMA `vma` used after the per-VMA lock"),
         "{msg}"
     );
+    // The path, numbered: entry, lock taken, the NULL test, the release
+    // (the "VMA obtained here" label is the lock step's place, so shown once).
     let related = d["relatedInformation"].as_array().unwrap();
-    assert_eq!(related.len(), 2, "{related:?}");
-    assert_eq!(related[0]["location"]["uri"], URI);
-    assert_eq!(related[0]["location"]["range"], range(8, 1, 8, 18));
+    assert_eq!(related.len(), 4, "{related:?}");
+    let lines: Vec<&Value> = related
+        .iter()
+        .map(|r| &r["location"]["range"]["start"]["line"])
+        .collect();
+    assert_eq!(lines, [0, 5, 6, 8], "{related:?}");
+    assert_eq!(related[3]["location"]["uri"], URI);
+    assert_eq!(related[3]["location"]["range"], range(8, 1, 8, 18));
     assert_eq!(
-        related[0]["message"],
-        "per-VMA lock released here by `vma_end_read()`"
+        related[3]["message"],
+        "(4) `vma_end_read()` releases the per-VMA lock"
     );
-    assert_eq!(related[1]["message"], "VMA obtained here");
+    assert!(related[1]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("(2) `lock_vma_under_rcu()`"));
 
     // Fix it with two range edits: read the flags before the unlock.
     s.notify(

@@ -537,6 +537,7 @@ mod marker_parser {
             message: format!("msg of {lint}"),
             function: None,
             labels: vec![],
+            path: vec![],
             notes: vec![],
             suggestion: None,
         };

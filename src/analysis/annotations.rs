@@ -255,15 +255,18 @@ impl FnAnalyzer<'_> {
                 Status::Released { at, by, .. } => Some((*at, by.clone())),
                 _ => None,
             };
-            self.report(Finding::AnnotationMismatch {
-                at: span,
-                annotation: text.clone(),
-                ann_file: ann.file,
-                ann_at: *at,
-                lock: describe(&a.term, key),
-                problem,
-                released_at,
-            });
+            self.report(
+                Finding::AnnotationMismatch {
+                    at: span,
+                    annotation: text.clone(),
+                    ann_file: ann.file,
+                    ann_at: *at,
+                    lock: describe(&a.term, key),
+                    problem,
+                    released_at,
+                },
+                st,
+            );
         }
     }
 
@@ -335,14 +338,17 @@ impl FnAnalyzer<'_> {
             Status::NotHeld => None,
             _ => return,
         };
-        self.report(Finding::RequiredLockNotHeld {
-            at: span,
-            callee: callee.to_string(),
-            annotation: ann.2.to_string(),
-            ann_file: ann.0,
-            ann_at: ann.1,
-            lock: key.describe(),
-            released_at: released,
-        });
+        self.report(
+            Finding::RequiredLockNotHeld {
+                at: span,
+                callee: callee.to_string(),
+                annotation: ann.2.to_string(),
+                ann_file: ann.0,
+                ann_at: ann.1,
+                lock: key.describe(),
+                released_at: released,
+            },
+            st,
+        );
     }
 }

@@ -3,7 +3,7 @@
 use super::program::Program;
 use super::state::{LockKey, State, Status, VmaInfo};
 use super::value::BitVal;
-use super::{Contexts, FnAnalyzer};
+use super::{Contexts, FnAnalyzer, StepKind};
 use crate::ir::Unit;
 use crate::model::{EffectKind, LockKind, LockModel, When};
 
@@ -125,6 +125,11 @@ impl FnAnalyzer<'_> {
             .iter()
             .find(|p| p.ty.ptr == 1 && p.ty.base == fm.fault_struct)
         else {
+            let kind = StepKind::Entry {
+                lock: "",
+                vma_lock: None,
+            };
+            self.step(&mut base, self.func.name_span, kind);
             return self.annotate_entries(vec![base]);
         };
         let vmf = self.objs.root(&vmf_param.name);
@@ -173,6 +178,11 @@ impl FnAnalyzer<'_> {
                         reported: false,
                     },
                 );
+                let kind = StepKind::Entry {
+                    lock: held.describe(),
+                    vma_lock: Some(flag),
+                };
+                self.step(&mut st, self.func.name_span, kind);
                 st
             })
             .collect();

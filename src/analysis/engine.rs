@@ -3,7 +3,7 @@
 use super::finding::Finding;
 use super::state::{LockKey, State};
 use super::value::{ObjKind, Val};
-use super::{FnAnalyzer, MAX_STATES, MAX_VISITS, MAX_VISITS_PER_BLOCK};
+use super::{FnAnalyzer, StepKind, MAX_STATES, MAX_VISITS, MAX_VISITS_PER_BLOCK};
 use crate::ir::{Callee, Function, StmtKind, Terminator};
 use crate::source::Span;
 use std::collections::VecDeque;
@@ -99,7 +99,12 @@ impl FnAnalyzer<'_> {
                         let mut st = st;
                         let places: Vec<_> = cond_places(&cond.kind);
                         self.check_places(&mut st, places.iter(), cond.span);
-                        for (taken, s) in self.branch(&st, &cond.kind) {
+                        let outcomes = self.branch(&st, &cond.kind);
+                        let decided = outcomes.len() == 1;
+                        for (taken, mut s) in outcomes {
+                            if decided {
+                                self.step(&mut s, cond.span, StepKind::Branch { taken });
+                            }
                             let t = if taken { *then_bb } else { *else_bb };
                             add(&live, &self.objs, &mut seen, &mut merged, &mut work, t, s);
                         }
@@ -160,11 +165,14 @@ impl FnAnalyzer<'_> {
             },
             _ => None,
         };
-        self.report(Finding::RetryWithLockHeld {
-            at: span,
-            retry_from,
-            locked_at: *since,
-        });
+        self.report(
+            Finding::RetryWithLockHeld {
+                at: span,
+                retry_from,
+                locked_at: *since,
+            },
+            st,
+        );
     }
 }
 

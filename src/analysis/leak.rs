@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 impl FnAnalyzer<'_> {
     /// The leaking returns among `exits` (the final pass's).
-    pub(super) fn lock_leaks(&mut self, exits: &[Exit]) -> Vec<Finding> {
+    pub(super) fn lock_leaks(&mut self, exits: &[Exit]) -> Vec<(Finding, usize)> {
         let f = self.func;
         let helper = !f.annotations.is_empty()
             || self.model.api(&f.name).is_some()
@@ -95,14 +95,15 @@ impl FnAnalyzer<'_> {
                             || (t == Some(true) && rel_truth.iter().all(|x| *x == Some(false))))
                 };
                 if leak && seen.insert(exits[h].span) {
-                    out.push(Finding::LockLeaked {
+                    let leak = Finding::LockLeaked {
                         at: exits[h].span,
                         lock: describe(key, write),
                         taken_at,
                         released_return: exits[r].span,
                         released_at: rel_at,
                         released_by: rel_by.clone(),
-                    });
+                    };
+                    out.push((leak, h));
                 }
             }
         }

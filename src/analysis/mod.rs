@@ -21,6 +21,7 @@ mod leak;
 mod liveness;
 mod memo;
 mod outparam;
+pub mod path;
 pub mod program;
 mod state;
 pub mod summary;
@@ -30,12 +31,13 @@ mod vma_write;
 
 pub use context::{entry_contexts, EntryContext};
 pub use finding::Finding;
+pub use path::{Path, Step, StepKind};
 
 use crate::ir::{Function, Unit};
 use crate::model::LockModel;
 use program::{FuncId, Program};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use summary::Summaries;
 use value::{ObjId, Objs};
 
@@ -56,6 +58,8 @@ pub struct Located {
     pub file: usize,
     pub function: String,
     pub finding: Finding,
+    /// How the path reaches it (never compared: see [`path`]).
+    pub path: Path,
 }
 
 /// The per-function analysis.
@@ -68,7 +72,8 @@ pub struct FnAnalyzer<'a> {
     pub summaries: &'a Summaries<'a>,
     pub ctx: EntryContext,
     pub objs: Objs,
-    pub findings: BTreeSet<Finding>,
+    /// Each finding with the first path found to it.
+    pub findings: BTreeMap<Finding, Path>,
     /// VMA objects this function dereferences (for summaries).
     pub derefs: BTreeSet<ObjId>,
     /// mmap_lock asserts reached with the lock's status unknown: what the
@@ -90,6 +95,8 @@ pub struct FnAnalyzer<'a> {
     pub aggregates: BTreeSet<String>,
     /// Keep the write-locked VMAs of each path (see [`vma_write`]).
     pub track_vma_write: bool,
+    /// Record each state's path (the final pass).
+    pub trace: bool,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -111,7 +118,7 @@ impl<'a> FnAnalyzer<'a> {
             summaries,
             ctx,
             objs: Objs::default(),
-            findings: BTreeSet::new(),
+            findings: BTreeMap::new(),
             derefs: BTreeSet::new(),
             requirements: BTreeSet::new(),
             bounded: false,
@@ -119,11 +126,22 @@ impl<'a> FnAnalyzer<'a> {
             passed_flags: Vec::new(),
             call_args: Vec::new(),
             call_ops: Vec::new(),
+            trace: false,
         }
     }
 
-    pub fn report(&mut self, f: Finding) {
-        self.findings.insert(f);
+    /// Add a step to the path of `st` (final pass only).
+    pub fn step(&self, st: &mut state::State, at: crate::source::Span, kind: StepKind) {
+        if self.trace {
+            st.trail.push(at, kind);
+        }
+    }
+
+    /// Report `f`, reached on the path of `st`.
+    pub fn report(&mut self, f: Finding, st: &state::State) {
+        self.findings
+            .entry(f)
+            .or_insert_with(|| Path(st.trail.steps()));
     }
 }
 
@@ -210,13 +228,15 @@ fn analyze_one(
     let run = || {
         let mut a = FnAnalyzer::new(model, file, f, summaries, ctx);
         a.record_passed_flags = true;
+        a.trace = true;
         let entries = a.entry_states(false);
         let exits = a.run(entries);
         if a.bounded {
-            a.findings.insert(Finding::Bounded { at: f.name_span });
+            a.findings
+                .insert(Finding::Bounded { at: f.name_span }, Path::default());
         } else {
-            for leak in a.lock_leaks(&exits) {
-                a.report(leak);
+            for (leak, h) in a.lock_leaks(&exits) {
+                a.report(leak, &exits[h].state);
             }
         }
         let found = merge_variants(std::mem::take(&mut a.findings));
@@ -228,19 +248,23 @@ fn analyze_one(
         .unwrap_or_else(|e| {
             let message = panic_message(&*e);
             (
-                vec![Finding::Internal {
-                    at: f.name_span,
-                    message,
-                }],
+                vec![(
+                    Finding::Internal {
+                        at: f.name_span,
+                        message,
+                    },
+                    Path::default(),
+                )],
                 Vec::new(),
             )
         });
     let found = found
         .into_iter()
-        .map(|finding| Located {
+        .map(|(finding, path)| Located {
             file,
             function: f.name.clone(),
             finding,
+            path,
         })
         .collect();
     (found, flags)
@@ -275,10 +299,10 @@ pub fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
 
 /// One finding per kind and place: the same use reached under both fault
 /// locks (flag set and clear) is one finding about "the fault lock".
-fn merge_variants(findings: BTreeSet<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
-    for f in findings {
-        let same = out.iter_mut().find(|g| {
+fn merge_variants(findings: BTreeMap<Finding, Path>) -> Vec<(Finding, Path)> {
+    let mut out: Vec<(Finding, Path)> = Vec::new();
+    for (f, path) in findings {
+        let same = out.iter_mut().map(|(g, _)| g).find(|g| {
             std::mem::discriminant(*g) == std::mem::discriminant(&f) && g.primary() == f.primary()
         });
         match (same, f) {
@@ -291,7 +315,7 @@ fn merge_variants(findings: BTreeSet<Finding>) -> Vec<Finding> {
                 }
             }
             (Some(_), _) => {}
-            (None, f) => out.push(f),
+            (None, f) => out.push((f, path)),
         }
     }
     out

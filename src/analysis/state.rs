@@ -1,6 +1,7 @@
 //! The abstract state of one path: values, facts, lock statuses and the
 //! VMAs in play.
 
+use super::path::Trail;
 use super::value::{BitVal, ObjId, ObjKind, Objs, Val};
 use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +82,8 @@ pub struct State {
     /// VMAs write-locked (or not yet visible to readers) on this path; only
     /// kept in functions that store VMA fields (see `analysis::vma_write`).
     pub vma_write: BTreeSet<ObjId>,
+    /// How this path got here (final pass only; never compared).
+    pub trail: Trail,
 }
 
 impl State {
@@ -188,6 +191,7 @@ impl State {
                 .intersection(&other.vma_write)
                 .copied()
                 .collect(),
+            trail: self.trail.clone(),
         }
     }
 }

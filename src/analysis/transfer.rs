@@ -4,7 +4,7 @@ use super::finding::Finding;
 use super::state::{LockKey, State, Status, VmaInfo};
 use super::summary::{Store, Stored, Summary};
 use super::value::{ObjId, ObjKind, Val};
-use super::FnAnalyzer;
+use super::{FnAnalyzer, StepKind};
 use crate::ir::{Callee, Operand, Place, Proj, Stmt, StmtKind};
 use crate::model::{Api, EffectKind, LockKind, ParamCond, PathExpr, Term, When};
 use crate::source::Span;
@@ -266,7 +266,7 @@ impl FnAnalyzer<'_> {
             }
             _ => return,
         };
-        self.report(finding);
+        self.report(finding, st);
         if let Some(i) = st.vmas.get_mut(&o) {
             i.reported = true;
         }
@@ -534,9 +534,10 @@ impl FnAnalyzer<'_> {
     ) -> Vec<State> {
         // A lock chosen by a flags argument that nothing tells about (a
         // `flags` parameter): follow both choices, remembering which.
-        let split = match self.split_on_selector(&st, api, vals, result) {
+        let at = (name, span);
+        let split = match self.split_on_selector(&st, api, vals, result, at) {
             Some(split) => Some(split),
-            None => self.split_on_local_fault(&st, api, vals, result),
+            None => self.split_on_local_fault(&st, api, vals, result, at),
         };
         if let Some(split) = split {
             return split
@@ -564,7 +565,9 @@ impl FnAnalyzer<'_> {
             .map(|s| When::Bits(s.result_bits.clone()));
         let writes = self.out_writes(&st, api);
         let all = cases(api.effects.iter().map(|e| &e.when).chain(split.as_ref()));
-        for case in super::outparam::with_writes(all, &writes) {
+        let all = super::outparam::with_writes(all, &writes);
+        let n_cases = all.len();
+        for case in all {
             if case.bits.iter().any(|(b, v)| *v && impossible.contains(b)) {
                 continue;
             }
@@ -572,6 +575,14 @@ impl FnAnalyzer<'_> {
             self.record_case(&mut s, result, &case);
             for w in writes.iter().filter(|w| case.sets.contains(&w.param)) {
                 self.write_out(&mut s, w, result);
+            }
+            if n_cases > 1 {
+                let kind = StepKind::Outcome {
+                    callee: Arc::from(name),
+                    bits: case.bits.clone(),
+                    truthy: case.truthy,
+                };
+                self.step(&mut s, span, kind);
             }
             // The callee's only RETRY result is one constant (`return
             // VM_FAULT_RETRY;`): the caller's `ret != VM_FAULT_RETRY` is exact.
@@ -645,6 +656,7 @@ impl FnAnalyzer<'_> {
         api: &Api,
         vals: &[Val],
         result: ObjId,
+        (name, span): (&str, Span),
     ) -> Option<Vec<State>> {
         let term = api
             .effects
@@ -673,6 +685,11 @@ impl FnAnalyzer<'_> {
                         .or_default()
                         .known
                         .insert(flag.clone(), v);
+                    let kind = StepKind::Flag {
+                        callee: Arc::from(name),
+                        set: v,
+                    };
+                    self.step(&mut s, span, kind);
                     s
                 })
                 .collect(),
@@ -688,6 +705,7 @@ impl FnAnalyzer<'_> {
         api: &Api,
         vals: &[Val],
         result: ObjId,
+        (name, span): (&str, Span),
     ) -> Option<Vec<State>> {
         let term = api
             .effects
@@ -716,6 +734,11 @@ impl FnAnalyzer<'_> {
                         .or_default()
                         .known
                         .insert(flag.clone(), v);
+                    let kind = StepKind::Flag {
+                        callee: Arc::from(name),
+                        set: v,
+                    };
+                    self.step(&mut s, span, kind);
                     s
                 })
                 .collect(),
@@ -832,6 +855,11 @@ impl FnAnalyzer<'_> {
                         since: Some(span),
                     },
                 );
+                let kind = StepKind::Acquire {
+                    callee: Arc::from(callee),
+                    lock: key.describe(),
+                };
+                self.step(st, span, kind);
             }
             EffectKind::Release | EffectKind::MayRelease => {
                 self.release(st, key, kind == EffectKind::MayRelease, callee, span)
@@ -866,6 +894,11 @@ impl FnAnalyzer<'_> {
                         reported: false,
                     },
                 );
+                let kind = StepKind::Obtained {
+                    callee: Arc::from(callee),
+                    lock: key.describe(),
+                };
+                self.step(st, span, kind);
             }
             EffectKind::Forget => {
                 st.locks.insert(key, Status::Unknown);
@@ -880,12 +913,15 @@ impl FnAnalyzer<'_> {
         let LockKey::Mmap(mm) = key else { return };
         if let Some(locked_at) = self.only_vma_lock(st, key) {
             let reason = self.vma_lock_reason(st);
-            self.report(Finding::MmapAssertUnderVmaLock {
-                at: span,
-                chain,
-                vma_locked_at: locked_at,
-                reason,
-            });
+            self.report(
+                Finding::MmapAssertUnderVmaLock {
+                    at: span,
+                    chain,
+                    vma_locked_at: locked_at,
+                    reason,
+                },
+                st,
+            );
         } else if matches!(st.status(key), Status::Unknown) {
             self.requirements.insert((mm, chain));
         }
@@ -904,13 +940,16 @@ impl FnAnalyzer<'_> {
             Status::Released {
                 at, by, may: false, ..
             } if !may => {
-                self.report(Finding::DoubleUnlock {
-                    at: span,
-                    lock: key.describe(),
-                    callee: callee.to_string(),
-                    first_at: at,
-                    first_by: by,
-                });
+                self.report(
+                    Finding::DoubleUnlock {
+                        at: span,
+                        lock: key.describe(),
+                        callee: callee.to_string(),
+                        first_at: at,
+                        first_by: by,
+                    },
+                    st,
+                );
                 return;
             }
             Status::Released { .. } => return,
@@ -926,6 +965,12 @@ impl FnAnalyzer<'_> {
                 own,
             },
         );
+        let kind = StepKind::Release {
+            callee: Arc::from(callee),
+            lock: key.describe(),
+            may,
+        };
+        self.step(st, span, kind);
     }
 
     /// Releasing a lock the caller held tells which lock protected the VMAs

@@ -184,14 +184,17 @@ impl FnAnalyzer<'_> {
                 (LockKey::Mmap(_), Status::Held { write: true, since }) => {
                     // Taken by a caller, which may have write-locked the VMA.
                     let Some(at) = since else { return };
-                    self.report(super::Finding::VmaWrittenUnlocked {
-                        at: span,
-                        vma,
-                        field,
-                        via,
-                        locked_at: *at,
-                        write: true,
-                    });
+                    self.report(
+                        super::Finding::VmaWrittenUnlocked {
+                            at: span,
+                            vma,
+                            field,
+                            via,
+                            locked_at: *at,
+                            write: true,
+                        },
+                        st,
+                    );
                     return;
                 }
                 (
@@ -208,14 +211,17 @@ impl FnAnalyzer<'_> {
             }
         }
         if let Some(Some(at)) = read {
-            self.report(super::Finding::VmaWrittenUnlocked {
-                at: span,
-                vma,
-                field,
-                via,
-                locked_at: at,
-                write: false,
-            });
+            self.report(
+                super::Finding::VmaWrittenUnlocked {
+                    at: span,
+                    vma,
+                    field,
+                    via,
+                    locked_at: at,
+                    write: false,
+                },
+                st,
+            );
         }
     }
 }

@@ -37,6 +37,15 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             "callers rely on the annotation instead of the body: fix the body, or the annotation if it is the body that is right"
                 .to_string(),
         );
+        let anchors = d
+            .labels
+            .iter()
+            .filter(|l| l.message.contains(" released here"))
+            .cloned()
+            .collect::<Vec<_>>();
+        d.path = super::path::path(cx, l, &anchors);
+        // The annotation is what the path is checked against: its first step.
+        d.path.insert(0, d.labels[0].clone());
         out.push(d);
     }
 }

@@ -32,6 +32,7 @@ impl LintCx<'_> {
             message,
             function: function.map(str::to_string),
             labels: Vec::new(),
+            path: Vec::new(),
             notes: Vec::new(),
             suggestion: None,
         }

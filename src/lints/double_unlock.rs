@@ -29,6 +29,8 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             format!("{lock} first released here by `{first_by}()`")
         };
         d.labels.push(cx.label(l.file, *first_at, first));
+        let anchors = d.labels.clone();
+        d.path = super::path::path(cx, l, &anchors);
         out.push(d);
     }
 }

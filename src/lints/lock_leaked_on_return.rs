@@ -24,6 +24,9 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
         let mut d = cx.diag(ID, l.file, Some(&l.function), *at, message);
         d.labels
             .push(cx.label(l.file, *taken_at, format!("{lock} taken here")));
+        // The path is the leaking return's; the release is on another one.
+        let anchors = d.labels.clone();
+        d.path = super::path::path(cx, l, &anchors);
         d.labels.push(cx.label(
             l.file,
             *released_at,

@@ -61,6 +61,13 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
                 applicability: Applicability::MaybeIncorrect,
             });
         }
+        let anchors = Vec::new();
+        d.path = super::path::path(cx, l, &anchors);
+        let mut down = chain.clone();
+        if !chain.is_empty() {
+            down.push("mmap_assert_locked".to_string());
+        }
+        d.path.extend(super::path::chain(cx, l.file, &down));
         out.push(d);
     }
 }

@@ -11,6 +11,7 @@ mod malformed_annotation;
 mod manual_fault_lock_assert;
 mod manual_fault_lock_release;
 mod mmap_assert_under_vma_lock;
+mod path;
 mod requires_not_held;
 mod retry_with_lock_held;
 mod stale_vma_after_relock;

@@ -37,6 +37,15 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             *ann_at,
             format!("`{callee}()` is annotated `{annotation}` here"),
         ));
+        let anchors = d
+            .labels
+            .iter()
+            .filter(|l| l.message.contains(" released here"))
+            .cloned()
+            .collect::<Vec<_>>();
+        d.path = super::path::path(cx, l, &anchors);
+        // What the call needs, just before the call.
+        d.path.extend(d.labels.last().cloned());
         out.push(d);
     }
 }

@@ -34,6 +34,13 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             "the caller releases the per-VMA lock only when the result has neither VM_FAULT_RETRY nor VM_FAULT_COMPLETED; release it (`release_fault_lock(vmf)`) before returning VM_FAULT_RETRY"
                 .to_string(),
         );
+        let anchors = d
+            .labels
+            .iter()
+            .filter(|l| l.message.contains("VM_FAULT_RETRY"))
+            .cloned()
+            .collect::<Vec<_>>();
+        d.path = super::path::path(cx, l, &anchors);
         out.push(d);
     }
 }

@@ -28,6 +28,8 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
         d.labels
             .push(cx.label(l.file, *relocked_at, "mmap_lock re-taken here".to_string()));
         d.notes.push("the VMA may have been freed or changed while the lock was dropped; look it up again after re-taking the lock".to_string());
+        let anchors = Vec::new();
+        d.path = super::path::path(cx, l, &anchors);
         out.push(d);
     }
 }

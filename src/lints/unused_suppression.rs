@@ -25,6 +25,7 @@ pub(crate) fn diagnostic(
         message,
         function,
         labels: Vec::new(),
+        path: Vec::new(),
         notes: vec![
             "a suppression covers its own line when it follows code, else the next line, or the whole function it directly precedes".into(),
         ],

@@ -45,6 +45,8 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             "once its lock is released the VMA may be freed and reused; read what you need (e.g. `mm = vma->vm_mm`) before the release"
                 .to_string(),
         );
+        let anchors = d.labels[..1].to_vec();
+        d.path = super::path::path(cx, l, &anchors);
         out.push(d);
     }
 }

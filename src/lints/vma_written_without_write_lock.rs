@@ -40,6 +40,8 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             "only the mmap_lock read lock is taken here"
         };
         d.labels.push(cx.label(l.file, *locked_at, how.to_string()));
+        let anchors = d.labels.clone();
+        d.path = super::path::path(cx, l, &anchors);
         d.notes.push(if *write {
             format!("a fault under the per-VMA lock may read `{field}` concurrently: call `vma_start_write({vma})` before changing it")
         } else {

@@ -39,9 +39,10 @@ pub type Locate<'a> = dyn Fn(&str, Span) -> Option<(Uri, Range)> + 'a;
 /// Convert one diagnostic and its quick fix when it has a suggestion.
 pub fn diagnostic(d: &diag::Diagnostic, locate: &Locate) -> Option<(Diagnostic, Option<Fix>)> {
     let (_, range) = locate(&d.file, d.span)?;
-    let related: Vec<DiagnosticRelatedInformation> = d
-        .labels
+    let (steps, rest) = crate::render::numbered_steps(d);
+    let related: Vec<DiagnosticRelatedInformation> = steps
         .iter()
+        .chain(rest)
         .filter_map(|l| {
             let (uri, r) = locate(&l.file, l.span)?;
             Some(DiagnosticRelatedInformation {

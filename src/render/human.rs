@@ -99,11 +99,18 @@ fn to_codespan(d: &Diagnostic, files: &Files) -> cs::Diagnostic<usize> {
     };
     let mut labels = Vec::new();
     let mut notes = Vec::new();
+    let (steps, rest) = super::numbered_steps(d);
     match files.id(&d.file) {
-        Some(id) => labels.push(cs::Label::primary(id, clamp(files.by_id(id), d.span))),
+        Some(id) => {
+            let mut l = cs::Label::primary(id, clamp(files.by_id(id), d.span));
+            if !steps.is_empty() {
+                l = l.with_message(format!("({}) here", steps.len() + 1));
+            }
+            labels.push(l)
+        }
         None => notes.push(format!("in {}", d.file)),
     }
-    for l in &d.labels {
+    for l in steps.iter().chain(rest) {
         match files.id(&l.file) {
             Some(id) => labels.push(
                 cs::Label::secondary(id, clamp(files.by_id(id), l.span)).with_message(&l.message),
@@ -147,6 +154,19 @@ mod tests {
             "human_use_after_unlock",
             &render_str(&[use_after_unlock()], false),
         );
+    }
+
+    #[test]
+    fn path_steps_are_numbered_in_order() {
+        let d = with_path(use_after_unlock());
+        let s = render_str(&[d], false);
+        let one = s.find("(1) `f()` starts").expect("step 1");
+        let two = s.find("(2) fault lock may be released").expect("step 2");
+        assert!(s.contains("(3) here"), "{s}");
+        assert!(one < two, "{s}");
+        // A label that is also a step is shown once, numbered.
+        assert_eq!(s.matches("fault lock released here when").count(), 0, "{s}");
+        assert!(s.contains("per-VMA lock released here"), "{s}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod reply;
 pub mod rustc_json;
 pub mod sarif;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Label};
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -91,6 +91,28 @@ pub(crate) fn clamp(file: &SourceFile, span: Span) -> std::ops::Range<usize> {
         e += 1;
     }
     s..e
+}
+
+/// The path of `d` as numbered steps (`(1) …`), each with its place, then
+/// its labels that are not already a step (same place). Human output, LSP
+/// related information and rustc JSON notes show these; the finding
+/// itself is the step after the last.
+pub fn numbered_steps(d: &Diagnostic) -> (Vec<Label>, Vec<&Label>) {
+    let steps: Vec<Label> = d
+        .path
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Label {
+            message: format!("({}) {}", i + 1, l.message),
+            ..l.clone()
+        })
+        .collect();
+    let rest = d
+        .labels
+        .iter()
+        .filter(|l| !d.path.iter().any(|p| p.file == l.file && p.span == l.span))
+        .collect();
+    (steps, rest)
 }
 
 /// Render `diags` in `format` to `out`. `color` only affects human output.
@@ -200,9 +222,29 @@ static void g(struct vm_fault *vmf)
                     message: "per-VMA lock released here".into(),
                 },
             ],
+            path: vec![],
             notes: vec!["the VMA may be freed as soon as its lock is dropped".into()],
             suggestion: None,
         }
+    }
+
+    /// `d` with a two-step path: the entry, then the first label's release.
+    pub fn with_path(mut d: Diagnostic) -> Diagnostic {
+        d.path = vec![
+            Label {
+                file: "dir/a.c".into(),
+                span: {
+                    let f = span_of(SRC, "f(struct").start as usize;
+                    Span::new(f, f + 1)
+                },
+                message: "`f()` starts with the fault lock held".into(),
+            },
+            Label {
+                message: "fault lock may be released here".into(),
+                ..d.labels[0].clone()
+            },
+        ];
+        d
     }
 
     /// A warning with a multi-line, machine-applicable suggestion.
@@ -219,6 +261,7 @@ static void g(struct vm_fault *vmf)
             message: "open-coded fault-lock release".into(),
             function: None,
             labels: vec![],
+            path: vec![],
             notes: vec![],
             suggestion: Some(Suggestion {
                 message: "use the helper".into(),

@@ -89,7 +89,17 @@ pub fn diagnostic(d: &Diagnostic, files: &Files) -> Value {
     for l in &d.labels {
         spans.push(span(files, &l.file, l.span, false, Some(&l.message), None));
     }
-    let mut children: Vec<Value> = d.notes.iter().map(|n| child(n, "note", vec![])).collect();
+    // The path, step by step, as notes with their places (rustc's
+    // "note: ..." children with a span).
+    let (steps, _) = super::numbered_steps(d);
+    let mut children: Vec<Value> = steps
+        .iter()
+        .map(|l| {
+            let sp = span(files, &l.file, l.span, true, None, None);
+            child(&l.message, "note", vec![sp])
+        })
+        .collect();
+    children.extend(d.notes.iter().map(|n| child(n, "note", vec![])));
     if let Some(s) = &d.suggestion {
         let sp = span(
             files,
@@ -149,6 +159,11 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("vma_use_after_unlock"));
+        let p = diagnostic(&test_util::with_path(test_util::use_after_unlock()), &files);
+        let kids = p["children"].as_array().unwrap();
+        assert!(kids[0]["message"].as_str().unwrap().starts_with("(1) "));
+        assert_eq!(kids[1]["spans"][0]["line_start"], 4);
+        assert_eq!(kids[2]["spans"].as_array().unwrap().len(), 0);
         let w = diagnostic(&test_util::manual_release(), &files);
         assert_eq!(w["level"], "warning");
         let help = &w["children"][0];

@@ -133,7 +133,7 @@ fn result(d: &Diagnostic, fp: &str, files: &Files, srcroot: Option<&Path>) -> Va
             })
             .collect();
     }
-    if !d.labels.is_empty() {
+    if !d.labels.is_empty() || !d.path.is_empty() {
         r["codeFlows"] = json!([{"threadFlows": [{"locations": code_flow(d, files, srcroot)}]}]);
     }
     if let Some(s) = &d.suggestion {
@@ -154,12 +154,16 @@ fn result(d: &Diagnostic, fp: &str, files: &Files, srcroot: Option<&Path>) -> Va
     r
 }
 
-/// The path to a finding as SARIF thread-flow locations: its labelled
-/// steps in the order the lint gives them (VMA obtained or lock taken, lock
-/// released), then the finding itself, numbered from 1.
+/// The path to a finding as SARIF thread-flow locations: its path (or,
+/// without one, its labels in the order the lint gives them), then the
+/// finding itself, numbered from 1.
 fn code_flow(d: &Diagnostic, files: &Files, srcroot: Option<&Path>) -> Vec<Value> {
-    let steps = d
-        .labels
+    let path = if d.path.is_empty() {
+        &d.labels
+    } else {
+        &d.path
+    };
+    let steps = path
         .iter()
         .map(|l| (&l.file, l.span, l.message.as_str()))
         .chain(std::iter::once((&d.file, d.span, d.message.as_str())));
@@ -261,6 +265,28 @@ mod tests {
         let fix = &run["results"][1]["fixes"][0]["artifactChanges"][0]["replacements"][0];
         assert_eq!(fix["insertedContent"]["text"], "release_fault_lock(vmf);");
         assert_eq!(fix["deletedRegion"]["endLine"], 6);
+    }
+
+    #[test]
+    fn code_flow_follows_the_path() {
+        let d = crate::render::test_util::with_path(use_after_unlock());
+        let v = log(&[d], &files(), None);
+        let flow = &v["runs"][0]["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"];
+        let flow = flow.as_array().unwrap();
+        assert_eq!(flow.len(), 3);
+        assert_eq!(flow[0]["executionOrder"], 1);
+        assert_eq!(
+            flow[0]["location"]["physicalLocation"]["region"]["startLine"],
+            1
+        );
+        assert_eq!(
+            flow[1]["location"]["physicalLocation"]["region"]["startLine"],
+            4
+        );
+        assert_eq!(
+            flow[2]["location"]["physicalLocation"]["region"]["startLine"],
+            6
+        );
     }
 
     #[test]
