@@ -65,9 +65,27 @@ fn wrap(text: &str) -> String {
     out
 }
 
-/// `s` ending with a full stop. The case is left alone: messages start
-/// with identifiers (`mmap_lock asserted ...`) whose case is their name.
+/// `s` as a sentence: a full stop at the end, and a capital at the start
+/// when the first word is a plain word. A first word that may be a name
+/// (`mmap_lock`, `vma`, anything with `_`, digits, capitals or backticks)
+/// keeps its case: an identifier is spelt as it is.
 fn sentence(s: &str) -> String {
+    const NAMES: &[&str] = &["vma", "vmf", "mm", "vmas"];
+    let first = s.split([' ', ':', ',']).next().unwrap_or_default();
+    let plain = first.len() > 1
+        && first.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        && !NAMES.contains(&first);
+    if plain {
+        let mut c = s.chars();
+        let head = c.next().map(|h| h.to_ascii_uppercase().to_string());
+        full_stop(&(head.unwrap_or_default() + c.as_str()))
+    } else {
+        full_stop(s)
+    }
+}
+
+/// `s` ending with a full stop, its case left alone (it goes on a sentence).
+fn full_stop(s: &str) -> String {
     let mut out = s.to_string();
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
@@ -88,7 +106,12 @@ fn answer(d: &Diagnostic, files: &Files, shown: bool) -> String {
     if d.level == Level::Error {
         para.push_str("This looks like a bug: ");
     }
-    para.push_str(&sentence(&d.message));
+    let message = if para.is_empty() {
+        sentence(&d.message)
+    } else {
+        full_stop(&d.message)
+    };
+    para.push_str(&message);
     for l in d.labels.iter().filter(|l| l.file == d.file) {
         let (ll, _) = files.line_col(&l.file, l.span.start);
         para.push_str(&format!(
@@ -203,7 +226,16 @@ mod tests {
         assert_eq!(reply_subject("RE: [PATCH] x"), "RE: [PATCH] x");
         let w = wrap(&"word ".repeat(40));
         assert!(w.lines().all(|l| l.len() <= 72));
-        assert_eq!(sentence("open-coded x"), "open-coded x.");
+        assert_eq!(sentence("open-coded x"), "Open-coded x.");
+        assert_eq!(
+            sentence("made from a patch: only"),
+            "Made from a patch: only."
+        );
         assert_eq!(sentence("mmap_lock asserted"), "mmap_lock asserted.");
+        assert_eq!(sentence("vma used after"), "vma used after.");
+        assert_eq!(
+            sentence("`vma_end_read()` releases"),
+            "`vma_end_read()` releases."
+        );
     }
 }
