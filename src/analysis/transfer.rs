@@ -953,7 +953,22 @@ impl FnAnalyzer<'_> {
                 return;
             }
             Status::Released { .. } => return,
-            Status::Unknown => self.reveal_protection(st, key),
+            Status::Unknown => {
+                // `vma_end_read(v)` of a name the function never declared
+                // (a patch fragment's local, a global): `v` is a VMA its own
+                // lock protected, as a `struct vm_area_struct *` parameter is.
+                if let LockKey::Vma(v) = key {
+                    if matches!(self.objs.kind(v), ObjKind::Root(_)) {
+                        st.vmas.entry(v).or_insert(VmaInfo {
+                            prot: None,
+                            epoch: None,
+                            at: None,
+                            reported: false,
+                        });
+                    }
+                }
+                self.reveal_protection(st, key)
+            }
             _ => {}
         }
         st.locks.insert(
