@@ -311,6 +311,17 @@ fn introduced_error_and_its_revert() {
     );
     assert!(text(&out.stderr).contains("1 introduced (1 error, 0 warnings), 0 fixed"));
 
+    // Alone, as a fragment: the hunk starts in the body of an `if` it does
+    // not show (`return -EAGAIN;`), which must not end the path.
+    let p = patches().join("use_after_release.patch");
+    let alone = faultlock(
+        &["review", p.to_str().unwrap(), "--format", "json"],
+        &patches(),
+        None,
+    );
+    assert_eq!(alone.status.code(), Some(1), "{}", text(&alone.stderr));
+    assert_eq!(findings(&alone), findings(&out));
+
     // The revert, against the tree with the bug.
     let (_dir, t) = tree_copy();
     let p = patches().join("use_after_release.patch");

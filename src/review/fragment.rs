@@ -292,6 +292,49 @@ fn dead_branches(lines: &[&str], is_defined: &dyn Fn(&str) -> Option<bool>) -> V
     dead
 }
 
+/// The display column a line's code starts at (tabs to 8).
+fn column(code: &str) -> usize {
+    let mut col = 0;
+    for c in code.chars() {
+        match c {
+            '\t' => col = (col / 8 + 1) * 8,
+            ' ' => col += 1,
+            _ => break,
+        }
+    }
+    col
+}
+
+/// A hunk that starts with statements indented deeper than the code line
+/// after them, with no brace among them, starts in the body of a brace-less
+/// `if`/`for`/`while` whose head it does not show: the index of the last
+/// such line, so that they are checked under an unknown condition rather
+/// than as the function's own path (a `return` there would end it).
+fn hidden_body(s: &[Scanned]) -> Option<usize> {
+    let code = |l: &Scanned| {
+        let t = l.code.trim();
+        !(t.is_empty() || l.in_comment || t.starts_with('#'))
+    };
+    let mut lines = s.iter().enumerate().filter(|(_, l)| code(l));
+    let (_, first) = lines.next()?;
+    let deep = column(&first.code);
+    let mut last = None;
+    for (i, l) in s.iter().enumerate().filter(|(_, l)| code(l)) {
+        let t = l.code.trim();
+        if column(&l.code) >= deep {
+            if l.delta != 0 || t.contains(['{', '}']) {
+                return None;
+            }
+            last = Some(i);
+            continue;
+        }
+        let after_statement = last.is_some_and(|j| s[j].code.trim_end().ends_with(';'));
+        let ok = column(&l.code) > 0 && !t.starts_with('}') && !t.starts_with("else");
+        return (ok && after_statement).then_some(last?);
+    }
+    None
+}
+
 /// The lines of one side of `fp`, each hunk at the line its header gives
 /// (gaps filled with empty lines), made to parse as C on its own.
 /// `is_defined` tells which configuration symbols are known defined.
@@ -364,6 +407,11 @@ pub fn fragment_with(
         } else {
             -min
         };
+        let hidden = if indented {
+            hidden_body(&s[..prefix_end])
+        } else {
+            None
+        };
         let opener = if hs.first().is_some_and(|h| h.cut) {
             Some(section_head_start(h, hi))
         } else if open > 0 {
@@ -372,13 +420,14 @@ pub fn fragment_with(
             if let Some(b) = vma_binding(&head, &s) {
                 o.push_str(&b);
             }
-            for _ in 1..open {
+            for _ in 1..open + isize::from(hidden.is_some()) {
                 o.push_str(&format!(" if ({UNKNOWN_COND}) {{"));
             }
             Some(o)
         } else {
             None
         };
+        let opener_has_hidden = opener.is_some() && !hs.first().is_some_and(|h| h.cut) && open > 0;
         if let Some(o) = opener {
             match (out.src.last(), out.text.is_empty()) {
                 (Some(LineSrc::Filler), false) => {
@@ -408,6 +457,9 @@ pub fn fragment_with(
                 depth = 0;
             }
             depth = (depth + l.delta).max(0);
+            if opener_has_hidden && hidden == Some(n) {
+                text.push_str(" }");
+            }
             out.push(&text, LineSrc::Hunk(hi, *li));
         }
         if depth > 0 {
