@@ -366,6 +366,9 @@ static int user(struct mm_struct *mm, unsigned long addr)
     let mut s = Server::start();
     s.initialize(json!({}), Some(&root));
     s.open(&uri, text);
+    // The open file is checked on its own first (without the helper it is
+    // clean), then with the workspace.
+    assert_eq!(s.diagnostics(&uri), Vec::<Value>::new());
     let diags = s.diagnostics(&uri);
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0]["code"], "vma_use_after_unlock");
