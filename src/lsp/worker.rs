@@ -8,6 +8,10 @@
 //! before sending it. A check whose generation is older than `latest` is
 //! stale — a newer change is already queued — so it is abandoned between
 //! lowering and analysis and its results are never published.
+//!
+//! First check: the workspace folders are read only after the documents
+//! opened with the session have been checked on their own and published,
+//! so the first diagnostics do not wait for a large workspace.
 
 use super::transport::Outgoing;
 use super::workspace::{DocFixes, Workspace};
@@ -23,8 +27,15 @@ use std::time::Duration;
 /// Quiet time after a change before it is checked.
 pub const DEBOUNCE: Duration = Duration::from_millis(30);
 
+/// How long the workspace folders wait to be read for a first document
+/// to open, so that the first check is of that document alone (editors
+/// open one right after `initialized`). A session that opens nothing gets
+/// the workspace's diagnostics this much later.
+pub const INDEX_GRACE: Duration = Duration::from_millis(500);
+
 pub enum Job {
-    /// Read the workspace folders.
+    /// Read the workspace folders (after the documents opened meanwhile
+    /// are checked).
     Index(Vec<PathBuf>),
     /// A document's full text after `didOpen`/`didChange`.
     Text {
@@ -74,34 +85,62 @@ fn run_with(
     recheck: Recheck,
 ) {
     let mut generation = 0;
+    // Workspace folders not read yet (see [`INDEX_GRACE`]).
+    let mut pending: Option<Vec<PathBuf>> = None;
     while let Ok(job) = jobs.recv() {
-        apply(&mut ws, job, &mut generation);
+        apply(&mut ws, job, &mut generation, &mut pending);
         loop {
-            match jobs.recv_timeout(DEBOUNCE) {
-                Ok(job) => apply(&mut ws, job, &mut generation),
+            let quiet = if pending.is_some() && !ws.has_open() {
+                INDEX_GRACE
+            } else {
+                DEBOUNCE
+            };
+            match jobs.recv_timeout(quiet) {
+                Ok(job) => apply(&mut ws, job, &mut generation, &mut pending),
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => break,
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
             }
         }
         let stale = || shared.latest.load(Ordering::SeqCst) > generation;
-        // A defect in a check must not take the server down: the check's
-        // results are dropped and the previous diagnostics stay.
-        let checked =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| recheck(&mut ws, &stale)));
-        match checked {
-            Ok(Some((publish, fixes))) => {
-                *shared.fixes.lock().unwrap_or_else(|e| e.into_inner()) = fixes;
-                for params in publish {
-                    let n = Notification::new(PublishDiagnostics::METHOD.to_string(), params);
-                    let _ = out.send(Outgoing::Message(Message::Notification(n)));
-                }
+        if let Some(roots) = pending.take() {
+            // The open documents first, on their own: their diagnostics
+            // do not wait for the rest of the workspace to be read and
+            // lowered; the check after indexing corrects them where the
+            // other files' summaries matter.
+            if ws.has_open() {
+                publish(checked(&mut ws, &stale, recheck), &out, &shared);
             }
-            Ok(None) => {}
-            Err(e) => log(format!(
+            for e in ws.index(&roots) {
+                log(e);
+            }
+        }
+        publish(checked(&mut ws, &stale, recheck), &out, &shared);
+    }
+}
+
+/// Run `recheck`, catching a panic: a defect in a check must not take the
+/// server down, its results are dropped and the previous diagnostics stay.
+fn checked(ws: &mut Workspace, stale: &dyn Fn() -> bool, recheck: Recheck) -> Option<Checked> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| recheck(ws, stale))) {
+        Ok(c) => c,
+        Err(e) => {
+            log(format!(
                 "internal error while checking: {}",
                 crate::analysis::panic_message(&*e)
-            )),
+            ));
+            None
         }
+    }
+}
+
+fn publish(checked: Option<Checked>, out: &crossbeam_channel::Sender<Outgoing>, shared: &Shared) {
+    let Some((publish, fixes)) = checked else {
+        return;
+    };
+    *shared.fixes.lock().unwrap_or_else(|e| e.into_inner()) = fixes;
+    for params in publish {
+        let n = Notification::new(PublishDiagnostics::METHOD.to_string(), params);
+        let _ = out.send(Outgoing::Message(Message::Notification(n)));
     }
 }
 
@@ -126,13 +165,10 @@ pub fn recheck(ws: &mut Workspace, stale: &dyn Fn() -> bool) -> Option<Checked> 
     Some(ws.diff(&report))
 }
 
-fn apply(ws: &mut Workspace, job: Job, generation: &mut u64) {
+fn apply(ws: &mut Workspace, job: Job, generation: &mut u64, pending: &mut Option<Vec<PathBuf>>) {
     match job {
-        Job::Index(roots) => {
-            for e in ws.index(&roots) {
-                log(e);
-            }
-        }
+        Job::Index(roots) if roots.is_empty() => {}
+        Job::Index(roots) => pending.get_or_insert_with(Vec::new).extend(roots),
         Job::Text {
             uri,
             text,

@@ -153,6 +153,11 @@ impl Workspace {
         self.dirty.insert(i);
     }
 
+    /// Whether any document is open.
+    pub fn has_open(&self) -> bool {
+        !self.open.is_empty()
+    }
+
     /// Re-lower the files that changed (in parallel).
     pub fn relower(&mut self) {
         use rayon::prelude::*;

@@ -1,4 +1,4 @@
-//! `Content-Length` framing on the client side, shared by `tests/lsp.rs`
+//! `Content-Length` framing on the client side, shared by the LSP tests
 //! and `benches/lsp_latency.rs` (written independently of the server's
 //! own transport, so that the tests check it).
 
