@@ -76,6 +76,13 @@ SEEDS = [
         "\tret = filemap_fault(vmf);\n\tif (vmf->vma->vm_flags & VM_SHARED)\n\t\tret |= 0;\n",
         "vma_use_after_unlock",
     ),
+    (
+        "gfs2: read the VMA's inode after filemap_fault() in gfs2_fault()",
+        "fs/gfs2/file.c", "gfs2_fault",
+        "\tret = filemap_fault(vmf);\n\tgfs2_glock_dq(&gh);",
+        "\tret = filemap_fault(vmf);\n\tif (inode->i_size == 0)\n\t\tret |= 0;\n\tgfs2_glock_dq(&gh);",
+        "vma_use_after_unlock",
+    ),
 ] + [
     (
         f"{arch}: drop the RETRY/COMPLETED test before vma_end_read()",
@@ -245,7 +252,7 @@ def main():
                 os.makedirs(os.path.dirname(p), exist_ok=True)
                 with open(p, "w", encoding="utf-8", errors="surrogateescape") as f:
                     f.write(text)
-            key = lambda d: (d["lint"], d["function"])
+            key = lambda d: (d["lint"], d["function"], d["message"])
             before = {key(d) for d in findings(orig) if d["lint"] == lint}
             after = [d for d in findings(copy) if d["lint"] == lint and (func is None or d["function"] == func)]
             new_ones = [d for d in after if key(d) not in before]

@@ -19,6 +19,9 @@ pub enum Finding {
         /// The releasing call only may have released it (on RETRY).
         may: bool,
         obtained_at: Option<Span>,
+        /// For an object the VMA owns (`inode`), rather than the VMA
+        /// itself: the owning VMA and the field it was reached through.
+        owner: Option<(String, String)>,
     },
     /// A lock released where it is already released.
     DoubleUnlock {

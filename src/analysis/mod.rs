@@ -21,6 +21,7 @@ mod leak;
 mod liveness;
 mod memo;
 mod outparam;
+mod owned;
 pub mod path;
 pub mod program;
 mod state;

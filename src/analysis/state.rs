@@ -82,6 +82,11 @@ pub struct State {
     /// VMAs write-locked (or not yet visible to readers) on this path; only
     /// kept in functions that store VMA fields (see `analysis::vma_write`).
     pub vma_write: BTreeSet<ObjId>,
+    /// Call results derived from an object the VMA owns (`file_inode(f)`
+    /// → `f`), see `analysis::owned`.
+    pub derived: BTreeMap<ObjId, ObjId>,
+    /// Objects a reference was taken on (`get_file()`, `ihold()`).
+    pub pinned: BTreeSet<ObjId>,
     /// How this path got here (final pass only; never compared).
     pub trail: Trail,
 }
@@ -117,6 +122,8 @@ impl State {
         self.bits.remove(&o);
         self.truthy.remove(&o);
         self.vmas.remove(&o);
+        self.derived.remove(&o);
+        self.pinned.remove(&o);
         self.heap.retain(|(obj, _), _| *obj != o);
     }
 
@@ -191,6 +198,9 @@ impl State {
                 .intersection(&other.vma_write)
                 .copied()
                 .collect(),
+            derived: join_map(&self.derived, &other.derived),
+            // Pinned on either path: a join reports fewer findings, not more.
+            pinned: self.pinned.union(&other.pinned).copied().collect(),
             trail: self.trail.clone(),
         }
     }

@@ -225,7 +225,14 @@ impl FnAnalyzer<'_> {
         if st.truthy.get(&o) == Some(&false) {
             return;
         }
-        let Some(info) = st.vmas.get(&o).cloned() else {
+        let (vma, owner) = if st.vmas.contains_key(&o) {
+            (o, None)
+        } else if let Some((v, field)) = self.owner_vma(st, o, passed_to.is_some()) {
+            (v, Some((self.vma_text(v), field)))
+        } else {
+            return;
+        };
+        let Some(info) = st.vmas.get(&vma).cloned() else {
             return;
         };
         let Some(prot) = info.prot else { return };
@@ -236,7 +243,7 @@ impl FnAnalyzer<'_> {
             Status::Released { at, by, may, .. } => {
                 let still_protected = match prot {
                     LockKey::Vma(_) => st.any_mmap_held(),
-                    LockKey::Mmap(_) | LockKey::Hugetlb(_) => st.is_held(LockKey::Vma(o)),
+                    LockKey::Mmap(_) | LockKey::Hugetlb(_) => st.is_held(LockKey::Vma(vma)),
                 };
                 if still_protected {
                     return;
@@ -250,11 +257,13 @@ impl FnAnalyzer<'_> {
                     released_by: by,
                     may,
                     obtained_at: info.at,
+                    owner,
                 }
             }
             Status::Held {
                 since: Some(since), ..
             } if matches!(prot, LockKey::Mmap(_))
+                && owner.is_none()
                 && info.epoch.is_some_and(|e| e != Some(since)) =>
             {
                 Finding::StaleVma {
@@ -267,7 +276,7 @@ impl FnAnalyzer<'_> {
             _ => return,
         };
         self.report(finding, st);
-        if let Some(i) = st.vmas.get_mut(&o) {
+        if let Some(i) = st.vmas.get_mut(&vma) {
             i.reported = true;
         }
     }
@@ -305,6 +314,7 @@ impl FnAnalyzer<'_> {
             return Vec::new();
         }
         let arg_vals: Vec<Val> = args.iter().map(|a| self.eval(&st, a)).collect();
+        self.owned_call(&mut st, name, &arg_vals, result);
         // A variable whose address is passed may be written by the callee:
         // it gets a new symbolic value, so later tests of it still correlate.
         for a in args {

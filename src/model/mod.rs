@@ -3,16 +3,19 @@
 //! TOML data (`lints/models/*.toml`, embedded in the binary); the format is
 //! documented at the top of `lints/models/linux-mm.toml`, that of the
 //! `[vma_write]` section (the VMA write lock) at the top of
-//! `lints/models/linux-mm-vma-write.toml`.
+//! `lints/models/linux-mm-vma-write.toml`, that of `[owned]` (what a VMA
+//! owns) at the top of `lints/models/linux-mm-owned.toml`.
 
 pub mod annotation;
 mod defines;
+mod owned;
 mod rust;
 mod term;
 mod version;
 mod vma_write;
 
 pub use defines::Defines;
+pub use owned::OwnedModel;
 pub use rust::{Arg, Guard, ParamLock, RustCall, RustModel};
 pub use term::{LockKind, PathExpr, Term};
 pub use version::{KernelChoice, KernelVersion};
@@ -30,6 +33,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "linux-mm-vma-write.toml",
         include_str!("../../lints/models/linux-mm-vma-write.toml"),
+    ),
+    (
+        "linux-mm-owned.toml",
+        include_str!("../../lints/models/linux-mm-owned.toml"),
     ),
     (
         "rust-for-linux.toml",
@@ -60,6 +67,8 @@ pub struct LockModel {
     pub rust: RustModel,
     /// The VMA write lock (`[vma_write]`, linux-mm-vma-write.toml).
     pub vma_write: VmaWriteModel,
+    /// What a VMA owns (`[owned]`, linux-mm-owned.toml).
+    pub owned: OwnedModel,
 }
 
 /// Names that make up the fault lock.
@@ -196,6 +205,7 @@ struct RawModel {
     prefilter_anchors: Vec<String>,
     rust: Option<rust::RawRust>,
     vma_write: Option<vma_write::RawVmaWrite>,
+    owned: Option<OwnedModel>,
 }
 
 #[derive(Deserialize)]
@@ -273,6 +283,7 @@ impl LockModel {
             prefilter_anchors: Vec::new(),
             rust: RustModel::default(),
             vma_write: VmaWriteModel::default(),
+            owned: OwnedModel::default(),
         };
         for (name, text) in sources {
             model.extend(name, text)?;
@@ -291,6 +302,9 @@ impl LockModel {
             self.vma_write
                 .extend(w, self.version)
                 .map_err(|e| format!("{name}: {e}"))?;
+        }
+        if let Some(o) = raw.owned {
+            self.owned.extend(o);
         }
         self.noreturn.extend(raw.noreturn);
         self.bug_on.extend(raw.bug_on);
