@@ -178,24 +178,16 @@ impl FnAnalyzer<'_> {
         if st.vma_write.contains(&o) {
             return;
         }
-        let mut read = None;
+        // The first mmap_lock held for write decides; else the first held
+        // for read. One of unknown status, or taken by a caller (which may
+        // have write-locked the VMA), says nothing.
+        let (mut write_at, mut read) = (None, None);
         for (k, s) in &st.locks {
             match (k, s) {
                 (LockKey::Mmap(_), Status::Held { write: true, since }) => {
-                    // Taken by a caller, which may have write-locked the VMA.
                     let Some(at) = since else { return };
-                    self.report(
-                        super::Finding::VmaWrittenUnlocked {
-                            at: span,
-                            vma,
-                            field,
-                            via,
-                            locked_at: *at,
-                            write: true,
-                        },
-                        st,
-                    );
-                    return;
+                    write_at = Some(*at);
+                    break;
                 }
                 (
                     LockKey::Mmap(_),
@@ -210,18 +202,19 @@ impl FnAnalyzer<'_> {
                 _ => {}
             }
         }
-        if let Some(Some(at)) = read {
-            self.report(
-                super::Finding::VmaWrittenUnlocked {
-                    at: span,
-                    vma,
-                    field,
-                    via,
-                    locked_at: at,
-                    write: false,
-                },
-                st,
-            );
-        }
+        let (locked_at, write) = match (write_at, read) {
+            (Some(at), _) => (at, true),
+            (None, Some(Some(at))) => (at, false),
+            _ => return,
+        };
+        let finding = super::Finding::VmaWrittenUnlocked {
+            at: span,
+            vma,
+            field,
+            via,
+            locked_at,
+            write,
+        };
+        self.report(finding, st);
     }
 }

@@ -28,21 +28,16 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
         };
         let message = format!("`{callee}()` requires the {lock}, which is {state} on this path");
         let mut d = cx.diag(ID, l.file, Some(&l.function), *at, message);
-        if let Some((span, by)) = released_at {
-            d.labels
-                .push(cx.label(l.file, *span, format!("{lock} released here by `{by}()`")));
-        }
+        let anchors: Vec<_> = released_at
+            .iter()
+            .map(|(span, by)| cx.label(l.file, *span, format!("{lock} released here by `{by}()`")))
+            .collect();
+        d.labels.extend(anchors.iter().cloned());
         d.labels.push(cx.label(
             *ann_file,
             *ann_at,
             format!("`{callee}()` is annotated `{annotation}` here"),
         ));
-        let anchors = d
-            .labels
-            .iter()
-            .filter(|l| l.message.contains(" released here"))
-            .cloned()
-            .collect::<Vec<_>>();
         d.path = super::path::path(cx, l, &anchors);
         // What the call needs, just before the call.
         d.path.extend(d.labels.last().cloned());

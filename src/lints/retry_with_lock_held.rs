@@ -19,13 +19,15 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
         };
         let message = "VM_FAULT_RETRY returned with the per-VMA lock still held".to_string();
         let mut d = cx.diag(ID, l.file, Some(&l.function), *at, message);
-        if let Some((span, callee)) = retry_from {
-            d.labels.push(cx.label(
-                l.file,
-                *span,
-                format!("`{callee}()` returned VM_FAULT_RETRY here without releasing the lock"),
-            ));
-        }
+        let anchors: Vec<_> = retry_from
+            .iter()
+            .map(|(span, callee)| {
+                let m =
+                    format!("`{callee}()` returned VM_FAULT_RETRY here without releasing the lock");
+                cx.label(l.file, *span, m)
+            })
+            .collect();
+        d.labels.extend(anchors.iter().cloned());
         if let Some(s) = locked_at {
             d.labels
                 .push(cx.label(l.file, *s, "per-VMA lock taken here".to_string()));
@@ -34,12 +36,6 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             "the caller releases the per-VMA lock only when the result has neither VM_FAULT_RETRY nor VM_FAULT_COMPLETED; release it (`release_fault_lock(vmf)`) before returning VM_FAULT_RETRY"
                 .to_string(),
         );
-        let anchors = d
-            .labels
-            .iter()
-            .filter(|l| l.message.contains("VM_FAULT_RETRY"))
-            .cloned()
-            .collect::<Vec<_>>();
         d.path = super::path::path(cx, l, &anchors);
         out.push(d);
     }
