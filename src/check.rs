@@ -3,6 +3,7 @@
 
 use crate::analysis;
 use crate::diag::{Diagnostic, Level};
+use crate::frontend::c::slice::Slice;
 use crate::frontend::{self, Defines};
 use crate::ir::Unit;
 use crate::lints::{self, LintCx, LintLevels};
@@ -201,6 +202,8 @@ pub fn lower_all(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -
 }
 
 /// [`lower_all`], calling `done` after each file (for a progress bar).
+/// With a prefilter, the functions of a file that cannot matter are not
+/// parsed (`frontend::c::slice`).
 pub fn lower_all_with(
     files: &[SourceFile],
     model: &LockModel,
@@ -209,10 +212,23 @@ pub fn lower_all_with(
 ) -> Lowered {
     let defines = effective_defines(model, opts);
     let prefilter = (!opts.no_prefilter).then(|| Prefilter::new(model));
+    let relevant = |text: &[u8]| prefilter.as_ref().is_some_and(|p| p.is_match(text));
+    let slice = prefilter.as_ref().map(|_| Slice {
+        relevant: &relevant,
+        vma_struct: &model.fault.vma_struct,
+    });
     let results: Vec<Option<Result<Unit, String>>> = files
         .par_iter()
         .map(|f| {
-            let r = lower_one(f, &defines, prefilter.as_ref());
+            let r = prefilter
+                .as_ref()
+                .map_or(true, |p| p.is_match(f.text.as_bytes()))
+                .then(|| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        frontend::lower_sliced(f, &defines, slice.as_ref())
+                    }))
+                    .map_err(|e| analysis::panic_message(&*e))
+                });
             done();
             r
         })

@@ -166,8 +166,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
-    /// Parse every file, not only those that mention the lock model's
-    /// identifiers (slower; for parse-health measurements).
+    /// Parse every file and every function, not only the files that
+    /// mention the lock model's identifiers and the functions that can
+    /// matter (slower; for parse-health measurements).
     #[arg(long)]
     pub no_prefilter: bool,
 

@@ -30,8 +30,14 @@ impl Lang {
 /// Lower one file with the front end for its language. Files in another
 /// language give an empty unit.
 pub fn lower(file: &SourceFile, defines: &Defines) -> Unit {
+    lower_sliced(file, defines, None)
+}
+
+/// [`lower`], leaving out the C functions that cannot matter when a
+/// slice is given. The Rust front end lowers every function.
+pub fn lower_sliced(file: &SourceFile, defines: &Defines, slice: Option<&c::slice::Slice>) -> Unit {
     match Lang::of_path(&file.path) {
-        Some(Lang::C) => c::lower_file(file, defines),
+        Some(Lang::C) => c::lower_file_sliced(file, defines, slice),
         Some(Lang::Rust) => rust::lower_file(file),
         None => Unit::default(),
     }

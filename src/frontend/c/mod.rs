@@ -17,6 +17,7 @@ mod lower;
 mod normalize;
 mod preproc;
 mod regs;
+pub mod slice;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,13 @@ pub fn normalized_text(file: &SourceFile, defines: &Defines) -> Vec<u8> {
     normalize::normalize(pre).text
 }
 
+/// The cleanup.h guard classes the front end lowers (`kernel_macros.toml`).
+pub fn guard_classes() -> Vec<String> {
+    let mut v: Vec<String> = table::table().guards.keys().cloned().collect();
+    v.sort();
+    v
+}
+
 /// Lower every function definition and every callback registration of a
 /// C file. Never panics; unparsable input gives an empty or partial unit.
 ///
@@ -58,29 +66,54 @@ pub fn normalized_text(file: &SourceFile, defines: &Defines) -> Vec<u8> {
 /// the first-branch text is parsed once more in top-level pieces (cut
 /// after each line starting with `}`), and the functions found there are
 /// merged the same way.
-/// The cleanup.h guard classes the front end lowers (`kernel_macros.toml`).
-pub fn guard_classes() -> Vec<String> {
-    let mut v: Vec<String> = table::table().guards.keys().cloned().collect();
-    v.sort();
-    v
+pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
+    lower_file_sliced(file, defines, None)
 }
 
-pub fn lower_file(file: &SourceFile, defines: &Defines) -> Unit {
+/// [`lower_file`], parsing only the functions that can matter when a
+/// [`slice::Slice`] is given; the others are left out of the unit.
+pub fn lower_file_sliced(
+    file: &SourceFile,
+    defines: &Defines,
+    slice: Option<&slice::Slice>,
+) -> Unit {
     let src = file.text.as_bytes();
     if src.len() >= u32::MAX as usize / 2 {
         return Unit::default();
     }
+    let mut blanked = Vec::new();
+    let mut lower = |pre: Vec<u8>, split: bool| {
+        let pre = match slice {
+            Some(slice) => {
+                let mut pre = pre;
+                let plan = slice::plan(&pre, slice);
+                slice::blank(&mut pre, &plan);
+                blanked.extend(plan);
+                pre
+            }
+            None => pre,
+        };
+        lower_text(pre, defines, split)
+    };
     let pre = preproc::preprocess(src, defines, false);
     let kept = preproc::has_directive(&pre);
-    let mut unit = lower_text(pre, defines, false);
+    let mut unit = lower(pre, false);
     let broken = unit.functions.iter().any(|f| f.opaque_regions > 0);
     if kept && (broken || unit.functions.is_empty() || dropped(src, &unit)) {
-        let alt = lower_text(preproc::preprocess(src, defines, true), defines, false);
+        let alt = lower(preproc::preprocess(src, defines, true), false);
         merge(&mut unit, alt);
     }
     if dropped(src, &unit) {
-        let alt = lower_text(preproc::preprocess(src, defines, true), defines, true);
+        let alt = lower(preproc::preprocess(src, defines, true), true);
         merge(&mut unit, alt);
+    }
+    if !blanked.is_empty() {
+        blanked.sort_by_key(|r| r.start);
+        unit.functions.retain(|f| {
+            let (start, end) = (f.span.start as usize, f.span.end as usize);
+            let i = blanked.partition_point(|r| r.start < start);
+            blanked.get(i).map_or(true, |r| r.end > end)
+        });
     }
     unit.count_opaque();
     unit
