@@ -564,6 +564,21 @@ fn summarize_inner(
     for (i, g) in guarded {
         guards[i] = g;
     }
+    // Uses first: they happen while the caller's locks are still held (a
+    // helper that reads the VMA, then releases its lock).
+    let mut all: Vec<(Effect, Vec<String>, Vec<Guard>)> = effects
+        .into_iter()
+        .zip(chains)
+        .zip(guards)
+        .map(|((e, c), g)| (e, c, g))
+        .collect();
+    all.sort_by_key(|(e, _, _)| e.kind != EffectKind::Uses);
+    let (mut effects, mut chains, mut guards) = (Vec::new(), Vec::new(), Vec::new());
+    for (e, c, g) in all {
+        effects.push(e);
+        chains.push(c);
+        guards.push(g);
+    }
     Some(Summary {
         api: Api {
             params,

@@ -199,7 +199,9 @@ impl FnAnalyzer<'_> {
     }
 
     /// Whether a summary effect applies by its guards. An effect that may
-    /// or may not apply leaves its lock unknown.
+    /// or may not apply leaves its lock unknown: the paths of the callee
+    /// that leave it alone may hand it to someone else (a deferred unlock),
+    /// so they are not taken to keep it held.
     pub(super) fn guard_allows(
         &mut self,
         st: &mut State,
@@ -219,37 +221,6 @@ impl FnAnalyzer<'_> {
                 false
             }
         }
-    }
-
-    /// Two states when one guarded effect's single guard is undecided: the
-    /// value true, and false, so the caller's later tests of it agree.
-    pub(super) fn split_on_guards(
-        &mut self,
-        st: &State,
-        summary: Option<&Summary>,
-        vals: &[Val],
-    ) -> Option<Vec<State>> {
-        let summary = summary?;
-        let guards = summary.guards.iter().find(|gs| gs.len() == 1)?;
-        let Some(Val::Obj(o)) = self.guard_value(st, &guards[0].path, vals) else {
-            return None;
-        };
-        if self.truthy_of(st, &Val::Obj(o)).is_some() {
-            return None;
-        }
-        Some(
-            [true, false]
-                .into_iter()
-                .map(|t| {
-                    let mut s = st.clone();
-                    s.truthy.insert(o, t);
-                    if !t {
-                        s.bits.insert(o, super::value::BitVal::zero());
-                    }
-                    s
-                })
-                .collect(),
-        )
     }
 
     /// On an outcome where a conditional acquire did not happen (its result

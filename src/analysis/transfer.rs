@@ -555,7 +555,6 @@ impl FnAnalyzer<'_> {
             Some(split) => Some(split),
             None => self.split_on_local_fault(&st, api, vals, result, at),
         };
-        let split = split.or_else(|| self.split_on_guards(&st, summary, vals));
         if let Some(split) = split {
             return split
                 .into_iter()
