@@ -224,13 +224,14 @@ impl FnAnalyzer<'_> {
     }
 
     /// On an outcome where a conditional acquire did not happen (its result
-    /// says it failed), the lock is known not held: the caller did not hold
-    /// it, or it could not be taking it. A release there is a double unlock.
+    /// says it failed), the lock is known not held: a function does not take
+    /// a lock it already holds. A release there is a double unlock. A lock
+    /// known held or released is left as it is.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn mark_failed(
         &mut self,
         st: &mut State,
-        api: &Api,
+        (api, summary): (&Api, Option<&Summary>),
         case: &Case,
         name: &str,
         vals: &[Val],
@@ -238,13 +239,15 @@ impl FnAnalyzer<'_> {
         span: Span,
     ) {
         let Some(t) = case.truthy else { return };
-        for e in &api.effects {
+        for (i, e) in api.effects.iter().enumerate() {
             let failed = match e.when {
                 When::Zero | When::Null => t,
                 When::NonZero | When::NonNull => !t,
                 _ => false,
             };
-            if e.kind != EffectKind::Acquire || !failed {
+            // A guarded acquire may not have been tried at all.
+            let guarded = summary.is_some_and(|s| s.guards.get(i).is_some_and(|g| !g.is_empty()));
+            if e.kind != EffectKind::Acquire || !failed || guarded {
                 continue;
             }
             // A lock of a NULL result (`lock_vma_under_rcu()`) is no lock.

@@ -650,7 +650,7 @@ impl FnAnalyzer<'_> {
                     _ => self.effect(&mut s, e.kind, &e.term, name, vals, result, span),
                 }
             }
-            self.mark_failed(&mut s, api, &case, name, vals, result, span);
+            self.mark_failed(&mut s, (api, summary), &case, name, vals, result, span);
             out.push(s);
         }
         out
