@@ -11,7 +11,8 @@ the seed).
 
 A seed is (name, file, function, old text, new text, expected lint) with an
 optional seventh element, the first kernel release it applies to ("7.0"):
-the shape needs an API that older trees do not have. File paths are the
+the shape needs an API that older trees do not have; and an optional
+eighth, the first release it no longer applies to (the code was rewritten). File paths are the
 newest tree's; MOVED maps them to older trees' paths. Other blocks of seeds
 are appended to SEEDS with `SEEDS += [...]`.
 
@@ -180,6 +181,37 @@ SEEDS += [
     ),
 ]
 
+# A conditional acquire whose failure is ignored, then the release: the
+# lock is not held on the failure path (issue 12 item 3). The 6.12 madvise
+# form picks the mode by behaviour inline; 7.3 moved it into madvise_lock(),
+# whose failure leaves the mode MADVISE_NO_LOCK (so its unlock does
+# nothing), so that seed stops at 7.0 (eighth element: first release it no
+# longer applies to). The task_mmu seed releases again after the
+# unlock_ctx_mm() wrapper released `lock_ctx->mm`.
+SEEDS += [
+    (
+        "util: ignore the failure of mmap_write_lock_killable() in vm_mmap_pgoff()",
+        "mm/util.c", "vm_mmap_pgoff",
+        "\t\tif (mmap_write_lock_killable(mm))\n\t\t\treturn -EINTR;\n\t\tret = do_mmap(",
+        "\t\tmmap_write_lock_killable(mm);\n\t\tret = do_mmap(",
+        "double_unlock",
+    ),
+    (
+        "madvise: ignore the failure of the write lock chosen by behaviour in do_madvise()",
+        "mm/madvise.c", "do_madvise",
+        "\t\tif (mmap_write_lock_killable(mm))\n\t\t\treturn -EINTR;\n\t} else {",
+        "\t\tmmap_write_lock_killable(mm);\n\t} else {",
+        "double_unlock", "6.0", "7.0",
+    ),
+    (
+        "task_mmu: release mmap_lock again after unlock_ctx_mm() in unlock_vma_range()",
+        "fs/proc/task_mmu.c", "unlock_vma_range",
+        "\tif (lock_ctx->mmap_locked) {\n\t\tunlock_ctx_mm(lock_ctx);\n\t} else {",
+        "\tif (lock_ctx->mmap_locked) {\n\t\tunlock_ctx_mm(lock_ctx);\n\t\tmmap_read_unlock(lock_ctx->mm);\n\t} else {",
+        "double_unlock", "7.0",
+    ),
+]
+
 # Newest path -> (last release with the old path, old path).
 MOVED = {
     "mm/userfaultfd.c": ("6.12", "fs/userfaultfd.c"),
@@ -232,7 +264,11 @@ def main():
     )
     tree = tree_path()
     found = 0
-    seeds = [s for s in SEEDS if len(s) < 7 or version(KERNEL) >= version(s[6])]
+    seeds = [
+        s for s in SEEDS
+        if (len(s) < 7 or version(KERNEL) >= version(s[6]))
+        and (len(s) < 8 or version(KERNEL) < version(s[7]))
+    ]
     print(f"kernel {KERNEL}: {tree}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, rel, func, old, new, lint, *_ in seeds:

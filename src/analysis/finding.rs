@@ -30,6 +30,9 @@ pub enum Finding {
         callee: String,
         first_at: Span,
         first_by: Arc<str>,
+        /// `first_at` is not a release but an acquire that failed on this
+        /// path (`if (lock(..)) ...` ignored): the lock was never taken.
+        first_failed: bool,
     },
     /// An mmap_lock assert reachable while only the per-VMA lock is held.
     MmapAssertUnderVmaLock {

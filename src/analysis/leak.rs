@@ -213,7 +213,7 @@ impl FnAnalyzer<'_> {
 
     /// `return -EINVAL;`: a constant expression the IR keeps no value of
     /// (an operand reading no place), in an int-like function an error code.
-    fn returns_constant_expr(&self, e: &Exit) -> bool {
+    pub(super) fn returns_constant_expr(&self, e: &Exit) -> bool {
         self.func.blocks.iter().any(|b| {
             matches!(&b.term, Terminator::Return { value: Some(Operand::Other { places }), span }
                 if *span == e.span && places.is_empty())

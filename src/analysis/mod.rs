@@ -26,6 +26,7 @@ pub mod path;
 pub mod program;
 mod state;
 pub mod summary;
+mod summary_cond;
 mod transfer;
 mod value;
 mod vma_write;

@@ -47,6 +47,13 @@ pub enum Status {
     },
     /// Known not held (e.g. mmap_lock on a per-VMA-lock fault path).
     NotHeld,
+    /// Known not held because the conditional acquire at `at` by `by`
+    /// (`mmap_write_lock_killable()`, a lock wrapper) failed on this path:
+    /// releasing it is a double unlock.
+    Failed {
+        at: Span,
+        by: Arc<str>,
+    },
     Unknown,
 }
 

@@ -9,6 +9,7 @@
 use super::annotations::Annotated;
 use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
+use super::summary_cond::{partition, Guard, Outcome, Row};
 use super::value::{BitVal, ObjId, Val};
 use super::{Contexts, FnAnalyzer};
 use crate::ir::{Callee, Function, StmtKind};
@@ -108,6 +109,10 @@ pub struct Summary {
     /// Fields of the parameters' objects the function writes (`lock->vma =
     /// vma`), so lock state kept in a struct follows it to the caller.
     pub stores: Vec<Store>,
+    /// For each effect (same index as `api.effects`; missing or empty: none),
+    /// the parameter values it depends on (`releases mmap(ctx->mm)` only when
+    /// `ctx->mmap_locked` is set).
+    pub guards: Vec<Vec<Guard>>,
 }
 
 /// A field of a parameter's object written by a function.
@@ -123,28 +128,29 @@ pub struct Store {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
-    Result { nonnull: bool },
+    Result {
+        nonnull: bool,
+    },
     Null,
+    /// A constant (`ctx->mmap_locked = true`); with `when`, only on results
+    /// of that truthiness, the field left as it was on the others (`if
+    /// (!ret) ctx->mmap_locked = true; return ret;`).
+    Int {
+        value: i64,
+        when: Option<bool>,
+    },
     Unknown,
-}
-
-/// Outcome of one lock at one exit, relative to entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Unchanged,
-    Acquire { write: bool },
-    Release,
-    MayRelease,
-    Forget,
 }
 
 fn outcome(entry: &Status, exit: &Status) -> Outcome {
     match (entry, exit) {
         (Status::Released { .. }, _) => Outcome::Forget,
-        // Taken and released again inside: no net effect for the caller.
-        (Status::NotHeld | Status::Unknown, Status::Released { own: true, .. }) => {
-            Outcome::Unchanged
-        }
+        // Taken and released again inside, or a conditional acquire that
+        // failed: no net effect for the caller.
+        (
+            Status::NotHeld | Status::Unknown,
+            Status::Released { own: true, .. } | Status::Failed { .. },
+        ) => Outcome::Unchanged,
         (_, Status::Released { may: false, .. }) => Outcome::Release,
         (_, Status::Released { may: true, .. }) => Outcome::MayRelease,
         (Status::Held { .. }, Status::Held { .. })
@@ -154,9 +160,9 @@ fn outcome(entry: &Status, exit: &Status) -> Outcome {
         {
             Outcome::Unchanged
         }
-        (Status::NotHeld | Status::Unknown, Status::Held { write, .. }) => {
-            Outcome::Acquire { write: *write }
-        }
+        (Status::NotHeld | Status::Unknown, Status::Held { write, .. }) => Outcome::Acquire {
+            write: Some(*write),
+        },
         _ => Outcome::Forget,
     }
 }
@@ -294,6 +300,7 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
         noreturn,
         annotated: Some(ann),
         stores,
+        guards: Vec::new(),
     }
 }
 
@@ -349,6 +356,7 @@ fn summarize_inner(
             noreturn: false,
             annotated: None,
             stores: Vec::new(),
+            guards: Vec::new(),
         });
     }
     let ctx = contexts.get(&id).copied().unwrap_or_default();
@@ -381,14 +389,11 @@ fn summarize_inner(
     let entry_flags: Vec<Option<bool>> = entries.iter().map(|s| flag_of(&mut a, s)).collect();
     let mut effects = Vec::new();
     let mut chains = Vec::new();
+    let mut guarded: Vec<(usize, Vec<Guard>)> = Vec::new();
     let facts = |a: &mut FnAnalyzer, e: &super::engine::Exit| -> (Option<bool>, Option<bool>) {
         let v = e.value.clone().unwrap_or(Val::Top);
         let bits = a.bits_of(&e.state, &v);
-        let truthy = match &v {
-            Val::Obj(o) => e.state.truthy.get(o).copied().or(bits.truthy()),
-            _ => bits.truthy(),
-        };
-        (bits.bit(&retry), truthy)
+        (bits.bit(&retry), result_truthy(a, f, e))
     };
     // With a `struct vm_fault *` parameter, first try to say it over the
     // fault lock as a whole (the per-VMA lock on flag-set paths, mmap_lock
@@ -417,12 +422,18 @@ fn summarize_inner(
                     rows.clear();
                     break;
                 }
-                let (r, t) = facts(&mut a, e);
-                rows.push((r, t, outcome(&held, e.state.status(fault))));
+                let (retry, truthy) = facts(&mut a, e);
+                let out = outcome(&held, e.state.status(fault));
+                rows.push(Row {
+                    retry,
+                    truthy,
+                    out,
+                    facts: Vec::new(),
+                });
             }
             let parts = partition(&rows, &retry);
             if !rows.is_empty()
-                && parts.iter().all(|(_, o)| {
+                && parts.iter().all(|(_, _, o)| {
                     matches!(
                         o,
                         Outcome::Unchanged | Outcome::Release | Outcome::MayRelease
@@ -430,7 +441,7 @@ fn summarize_inner(
                 })
             {
                 handled = vec![LockKey::Vma(vma), LockKey::Mmap(mm)];
-                for (when, out) in parts {
+                for (when, _, out) in parts {
                     let kind = match out {
                         Outcome::Release => EffectKind::Release,
                         Outcome::MayRelease => EffectKind::MayRelease,
@@ -451,7 +462,7 @@ fn summarize_inner(
         let Some(path) = to_path(&a, obj) else {
             continue;
         };
-        let mut rows: Vec<(Option<bool>, Option<bool>, Outcome)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         for e in &exits {
             let flag = flag_of(&mut a, &e.state);
             let entry = entries
@@ -460,27 +471,34 @@ fn summarize_inner(
                 .find(|(_, f)| **f == flag || entries.len() == 1)
                 .map(|(s, _)| s.status(key).clone())
                 .unwrap_or(Status::Unknown);
-            let (r, t) = facts(&mut a, e);
-            rows.push((r, t, outcome(&entry, e.state.status(key))));
+            let (retry, truthy) = facts(&mut a, e);
+            let out = outcome(&entry, e.state.status(key));
+            let facts = entry_facts(&a, &e.state, &to_path);
+            rows.push(Row {
+                retry,
+                truthy,
+                out,
+                facts,
+            });
         }
-        for (when, out) in partition(&rows, &retry) {
-            let kind = match out {
+        for (when, guard, out) in partition(&rows, &retry) {
+            let (kind, k) = match out {
                 Outcome::Unchanged => continue,
-                Outcome::Acquire { write } => {
-                    let k = if write && lock_kind == LockKind::MmapRead {
-                        LockKind::MmapWrite
-                    } else {
-                        lock_kind
-                    };
-                    effects.push(effect(EffectKind::Acquire, k, path.clone(), when));
-                    chains.push(Vec::new());
-                    continue;
-                }
-                Outcome::Release => EffectKind::Release,
-                Outcome::MayRelease => EffectKind::MayRelease,
-                Outcome::Forget => EffectKind::Forget,
+                // Taken for read or write by a parameter: the mode is not
+                // said, only that it is taken.
+                Outcome::Acquire { write } => match (write, lock_kind) {
+                    (Some(true), LockKind::MmapRead) => (EffectKind::Acquire, LockKind::MmapWrite),
+                    (None, LockKind::MmapRead) => (EffectKind::Acquire, LockKind::Mmap),
+                    _ => (EffectKind::Acquire, lock_kind),
+                },
+                Outcome::Release => (EffectKind::Release, lock_kind),
+                Outcome::MayRelease => (EffectKind::MayRelease, lock_kind),
+                Outcome::Forget => (EffectKind::Forget, lock_kind),
             };
-            effects.push(effect(kind, lock_kind, path.clone(), when));
+            if !guard.is_empty() {
+                guarded.push((effects.len(), guard));
+            }
+            effects.push(effect(kind, k, path.clone(), when));
             chains.push(Vec::new());
         }
     }
@@ -541,7 +559,26 @@ fn summarize_inner(
     } else {
         retry_facts(&mut a, f, &exits, &retry)
     };
-    let stores = stores(&a, &exits, &to_path);
+    let stores = stores(&mut a, f, &exits, &to_path);
+    let mut guards = vec![Vec::new(); effects.len()];
+    for (i, g) in guarded {
+        guards[i] = g;
+    }
+    // Uses first: they happen while the caller's locks are still held (a
+    // helper that reads the VMA, then releases its lock).
+    let mut all: Vec<(Effect, Vec<String>, Vec<Guard>)> = effects
+        .into_iter()
+        .zip(chains)
+        .zip(guards)
+        .map(|((e, c), g)| (e, c, g))
+        .collect();
+    all.sort_by_key(|(e, _, _)| e.kind != EffectKind::Uses);
+    let (mut effects, mut chains, mut guards) = (Vec::new(), Vec::new(), Vec::new());
+    for (e, c, g) in all {
+        effects.push(e);
+        chains.push(c);
+        guards.push(g);
+    }
     Some(Summary {
         api: Api {
             params,
@@ -556,7 +593,65 @@ fn summarize_inner(
         noreturn: exits.is_empty(),
         annotated: None,
         stores,
+        guards,
     })
+}
+
+/// Whether an exit's result is non-zero, when known.
+fn result_truthy(a: &FnAnalyzer, f: &Function, e: &super::engine::Exit) -> Option<bool> {
+    let v = e.value.clone().unwrap_or(Val::Top);
+    let bits = a.bits_of(&e.state, &v);
+    match &v {
+        Val::Obj(o) => e.state.truthy.get(o).copied().or(bits.truthy()),
+        // `return -EINTR;`: an error code.
+        Val::Top if f.ret.ptr == 0 && a.returns_constant_expr(e) => Some(true),
+        _ => bits.truthy(),
+    }
+}
+
+/// A non-zero constant stored on every exit, or on exactly the exits whose
+/// result has one truthiness (the field left alone on the others).
+fn int_stored(
+    a: &FnAnalyzer,
+    f: &Function,
+    exits: &[super::engine::Exit],
+    rows: &[(bool, Option<Stored>)],
+) -> Option<Stored> {
+    let value = rows.iter().find_map(|(_, s)| match s {
+        Some(Stored::Int { value, .. }) => Some(*value),
+        _ => None,
+    })?;
+    let int = Some(Stored::Int { value, when: None });
+    if rows.iter().all(|(_, s)| *s == int) {
+        return int;
+    }
+    let truth: Vec<Option<bool>> = exits.iter().map(|e| result_truthy(a, f, e)).collect();
+    let t = truth[rows.iter().position(|(_, s)| *s == int)?]?;
+    let exact = rows.iter().zip(&truth).all(|((_, s), r)| match r {
+        Some(r) if *r == t => *s == int,
+        Some(_) => s.is_none(),
+        None => false,
+    });
+    exact.then_some(Stored::Int {
+        value,
+        when: Some(t),
+    })
+}
+
+/// The truthiness a path knows of parameter values as they were on entry
+/// (`if (ctx->mmap_locked)`), as guards.
+fn entry_facts(
+    a: &FnAnalyzer,
+    st: &State,
+    to_path: &dyn Fn(&FnAnalyzer, ObjId) -> Option<PathExpr>,
+) -> Vec<Guard> {
+    st.truthy
+        .iter()
+        .filter_map(|(o, t)| {
+            let path = to_path(a, *o)?;
+            Some(Guard { path, truthy: *t })
+        })
+        .collect()
 }
 
 /// Whether every non-NULL return holds the per-VMA lock of the returned
@@ -574,7 +669,8 @@ fn returns_locked(exits: &[super::engine::Exit]) -> bool {
 /// The parameter fields written on the way to the exits, and what each
 /// holds after the call.
 fn stores(
-    a: &FnAnalyzer,
+    a: &mut FnAnalyzer,
+    f: &Function,
     exits: &[super::engine::Exit],
     to_path: &dyn Fn(&FnAnalyzer, ObjId) -> Option<PathExpr>,
 ) -> Vec<Store> {
@@ -590,6 +686,8 @@ fn stores(
         let Some(object) = to_path(a, o) else {
             continue;
         };
+        // The field's value on entry, and whether a path knows it false.
+        let entry = a.objs.field(o, &field);
         // Per exit: (result non-NULL?, what the field holds).
         let rows: Vec<(bool, Option<Stored>)> = exits
             .iter()
@@ -600,15 +698,23 @@ fn stores(
                 };
                 let stored = e.state.heap.get(&(o, field.clone())).map(|v| match v {
                     Val::Null | Val::Int(0) => Stored::Null,
+                    Val::Int(n) => Stored::Int {
+                        value: *n,
+                        when: None,
+                    },
                     Val::Obj(x) if Some(*x) == ret => Stored::Result { nonnull: false },
                     _ => Stored::Unknown,
                 });
-                (ret.is_some(), stored)
+                // Left as it was, and known to be NULL or false then.
+                let falsy = e.state.truthy.get(&entry) == Some(&false);
+                (ret.is_some(), stored.or(falsy.then_some(Stored::Null)))
             })
             .collect();
         let all = |want: Stored| rows.iter().all(|(_, s)| *s == Some(want));
         let value = if all(Stored::Null) {
             Stored::Null
+        } else if let Some(v) = int_stored(a, f, exits, &rows) {
+            v
         } else if all(Stored::Result { nonnull: false }) {
             Stored::Result { nonnull: false }
         } else if rows.iter().all(|(nonnull, s)| {
@@ -792,56 +898,6 @@ fn effect(kind: EffectKind, lk: LockKind, path: PathExpr, when: When) -> Effect 
         },
         when,
     }
-}
-
-/// Express per-exit outcomes as conditional effects: one unconditional
-/// outcome; or one for RETRY exits and one for the others; or one for
-/// non-zero and one for zero results. Anything else is forgotten.
-fn partition(rows: &[(Option<bool>, Option<bool>, Outcome)], retry: &str) -> Vec<(When, Outcome)> {
-    let Some(first) = rows.first() else {
-        return vec![];
-    };
-    if rows.iter().all(|r| r.2 == first.2) {
-        return vec![(When::Always, first.2)];
-    }
-    let uniform = |rs: Vec<Outcome>| -> Option<Outcome> {
-        let f = *rs.first()?;
-        rs.iter().all(|&o| o == f).then_some(f)
-    };
-    let bit = vec![retry.to_string()];
-    let yes = uniform(
-        rows.iter()
-            .filter(|r| r.0 == Some(true))
-            .map(|r| r.2)
-            .collect(),
-    );
-    let no = uniform(
-        rows.iter()
-            .filter(|r| r.0 != Some(true))
-            .map(|r| r.2)
-            .collect(),
-    );
-    if let (Some(y), Some(n)) = (yes, no) {
-        return vec![(When::Bits(bit.clone()), y), (When::NoBits(bit), n)];
-    }
-    if rows.iter().all(|r| r.1.is_some()) {
-        let t = uniform(
-            rows.iter()
-                .filter(|r| r.1 == Some(true))
-                .map(|r| r.2)
-                .collect(),
-        );
-        let f = uniform(
-            rows.iter()
-                .filter(|r| r.1 == Some(false))
-                .map(|r| r.2)
-                .collect(),
-        );
-        if let (Some(t), Some(f)) = (t, f) {
-            return vec![(When::NonZero, t), (When::Zero, f)];
-        }
-    }
-    vec![(When::Always, Outcome::Forget)]
 }
 
 /// Strongly connected components, callees before callers (iterative

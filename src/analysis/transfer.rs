@@ -439,6 +439,12 @@ impl FnAnalyzer<'_> {
                     Some(false) => continue,
                     None => None,
                 },
+                Stored::Int { value, when } => match (when, st.truthy.get(&result)) {
+                    (None, _) => Some(Val::Int(value)),
+                    (Some(w), Some(t)) if w == *t => Some(Val::Int(value)),
+                    (Some(_), Some(_)) => continue,
+                    (Some(_), None) => None,
+                },
                 Stored::Unknown => None,
             };
             // Unknown: a new value, not the field's value on entry.
@@ -618,6 +624,9 @@ impl FnAnalyzer<'_> {
                 .enumerate()
                 .filter(|(_, e)| case.holds(&e.when))
             {
+                if !self.guard_allows(&mut s, summary, i, &e.term, vals, result) {
+                    continue;
+                }
                 match summary {
                     // An assert reached in a callee: report it with the chain.
                     Some(sum) if e.kind == EffectKind::Assert => {
@@ -641,6 +650,7 @@ impl FnAnalyzer<'_> {
                     _ => self.effect(&mut s, e.kind, &e.term, name, vals, result, span),
                 }
             }
+            self.mark_failed(&mut s, (api, summary), &case, name, vals, result, span);
             out.push(s);
         }
         out
@@ -946,22 +956,26 @@ impl FnAnalyzer<'_> {
         span: Span,
     ) {
         let own = matches!(st.status(key), Status::Held { since: Some(_), .. });
-        match st.status(key).clone() {
+        let first = match st.status(key).clone() {
             Status::Released {
                 at, by, may: false, ..
-            } if !may => {
-                self.report(
-                    Finding::DoubleUnlock {
-                        at: span,
-                        lock: key.describe(),
-                        callee: callee.to_string(),
-                        first_at: at,
-                        first_by: by,
-                    },
-                    st,
-                );
-                return;
-            }
+            } => Some((at, by, false)),
+            Status::Failed { at, by } => Some((at, by, true)),
+            _ => None,
+        };
+        if let Some((first_at, first_by, first_failed)) = first.filter(|_| !may) {
+            let finding = Finding::DoubleUnlock {
+                at: span,
+                lock: key.describe(),
+                callee: callee.to_string(),
+                first_at,
+                first_by,
+                first_failed,
+            };
+            self.report(finding, st);
+            return;
+        }
+        match st.status(key).clone() {
             Status::Released { .. } => return,
             Status::Unknown => {
                 // `vma_end_read(v)` of a name the function never declared

@@ -14,14 +14,20 @@ pub fn check(cx: &LintCx, out: &mut Vec<Diagnostic>) {
             callee,
             first_at,
             first_by,
+            first_failed,
         } = &l.finding
         else {
             continue;
         };
-        let message =
-            format!("`{callee}()` releases the {lock}, which is already released on this path");
+        let message = if *first_failed {
+            format!("`{callee}()` releases the {lock}, which is not held on this path")
+        } else {
+            format!("`{callee}()` releases the {lock}, which is already released on this path")
+        };
         let mut d = cx.diag(ID, l.file, Some(&l.function), *at, message);
-        let first = if first_by.starts_with("handle_mm_fault")
+        let first = if *first_failed {
+            format!("`{first_by}()` failed here on this path: the {lock} was not taken")
+        } else if first_by.starts_with("handle_mm_fault")
             || first_by.starts_with("__handle_mm_fault")
         {
             format!("`{first_by}()` released the {lock} here when it returned VM_FAULT_RETRY or VM_FAULT_COMPLETED")
