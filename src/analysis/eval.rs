@@ -1,6 +1,6 @@
 //! Evaluating places, operands and conditions in an abstract state.
 
-use super::state::{LockKey, State, Status};
+use super::state::{LockKey, State};
 use super::value::{BitVal, ObjId, ObjKind, Val};
 use super::FnAnalyzer;
 use crate::ir::{CondKind, Function, Operand, Place, Proj, StmtKind};
@@ -226,7 +226,12 @@ impl FnAnalyzer<'_> {
                         }
                         let mut yes = st.clone();
                         yes.bits.insert(*o, k.clone());
-                        vec![(true, yes), (false, st.clone())]
+                        let mut no = st.clone();
+                        let mut consts = set(k);
+                        consts.sort();
+                        self.note_cond(&mut yes, *o, consts.clone(), true);
+                        self.note_cond(&mut no, *o, consts, false);
+                        vec![(true, yes), (false, no)]
                     }
                     _ => both(st),
                 }
@@ -278,15 +283,4 @@ impl FnAnalyzer<'_> {
         }
     }
 
-    /// Whether the path runs under a per-VMA lock alone: some per-VMA lock
-    /// held, and the mmap_lock `mm` known not held.
-    pub fn only_vma_lock(&self, st: &State, mm: LockKey) -> Option<Option<crate::source::Span>> {
-        if !matches!(st.status(mm), Status::NotHeld | Status::Released { .. }) {
-            return None;
-        }
-        st.locks.iter().find_map(|(k, s)| match (k, s) {
-            (LockKey::Vma(_), Status::Held { since, .. }) => Some(*since),
-            _ => None,
-        })
-    }
 }

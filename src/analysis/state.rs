@@ -7,6 +7,10 @@ use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// A comparison of a value with named constants: the value, the constants
+/// (sorted), and whether they were equal on the path.
+pub type Cond = (ObjId, Vec<String>, bool);
+
 /// One lock instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LockKey {
@@ -87,6 +91,9 @@ pub struct State {
     pub derived: BTreeMap<ObjId, ObjId>,
     /// Objects a reference was taken on (`get_file()`, `ihold()`).
     pub pinned: BTreeSet<ObjId>,
+    /// Comparisons of parameter values with constants on this path
+    /// (summary pass only; see `analysis::assert_cond`).
+    pub conds: BTreeSet<Cond>,
     /// How this path got here (final pass only; never compared).
     pub trail: Trail,
 }
@@ -201,6 +208,7 @@ impl State {
             derived: join_map(&self.derived, &other.derived),
             // Pinned on either path: a join reports fewer findings, not more.
             pinned: self.pinned.union(&other.pinned).copied().collect(),
+            conds: self.conds.intersection(&other.conds).cloned().collect(),
             trail: self.trail.clone(),
         }
     }

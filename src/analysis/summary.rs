@@ -7,6 +7,7 @@
 //! lock of its own (with the call chain to the assert).
 
 use super::annotations::Annotated;
+use super::assert_cond::AssertCond;
 use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
 use super::value::{BitVal, ObjId, Val};
@@ -108,6 +109,19 @@ pub struct Summary {
     /// Fields of the parameters' objects the function writes (`lock->vma =
     /// vma`), so lock state kept in a struct follows it to the caller.
     pub stores: Vec<Store>,
+    /// For `Assert` effects reached only for some argument values: the
+    /// effect's index and the comparisons it needs.
+    pub conds: Vec<(usize, Vec<AssertCond>)>,
+}
+
+impl Summary {
+    /// The comparisons the assert effect `i` needs (none: always reached).
+    pub fn assert_conds(&self, i: usize) -> &[AssertCond] {
+        self.conds
+            .iter()
+            .find(|(j, _)| *j == i)
+            .map_or(&[], |(_, c)| c.as_slice())
+    }
 }
 
 /// A field of a parameter's object written by a function.
@@ -294,6 +308,7 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
         noreturn,
         annotated: Some(ann),
         stores,
+        conds: Vec::new(),
     }
 }
 
@@ -349,6 +364,7 @@ fn summarize_inner(
             noreturn: false,
             annotated: None,
             stores: Vec::new(),
+            conds: Vec::new(),
         });
     }
     let ctx = contexts.get(&id).copied().unwrap_or_default();
@@ -484,8 +500,23 @@ fn summarize_inner(
             chains.push(Vec::new());
         }
     }
-    for (mm, chain) in a.requirements.clone() {
+    let mut conds = Vec::new();
+    for (mm, chain, cs) in super::assert_cond::merge(&a.requirements) {
         if let Some(path) = to_path(&a, mm) {
+            let cs: Vec<AssertCond> = cs
+                .into_iter()
+                .filter_map(|(o, consts, equal)| {
+                    let value = to_path(&a, o)?;
+                    Some(AssertCond {
+                        value,
+                        consts,
+                        equal,
+                    })
+                })
+                .collect();
+            if !cs.is_empty() {
+                conds.push((effects.len(), cs));
+            }
             effects.push(effect(
                 EffectKind::Assert,
                 LockKind::Mmap,
@@ -556,6 +587,7 @@ fn summarize_inner(
         noreturn: exits.is_empty(),
         annotated: None,
         stores,
+        conds,
     })
 }
 

@@ -1,0 +1,118 @@
+//! Asserts reached only for some argument values.
+//!
+//! A walker may assert mmap_lock only for one locking mode its caller
+//! chooses (`if (walk_lock == PGWALK_RDLOCK) mmap_assert_locked(mm);`). An
+//! assert reached with its lock's status unknown becomes a requirement of
+//! the function's summary; the comparisons of parameter values with named
+//! constants on the path to it go with it, so a caller that passes another
+//! constant (`ops->walk_lock = PGWALK_VMA_RDLOCK_VERIFY`) does not reach
+//! it, and a caller that passes its own parameter along passes the
+//! condition up. Comparisons are recorded only while summarising.
+
+use super::state::{Cond, State};
+use super::value::{ObjId, ObjKind, Val};
+use super::FnAnalyzer;
+use crate::model::PathExpr;
+
+/// A requirement reached on more paths than this with different
+/// conditions is taken as unconditional.
+const MAX_CONDS: usize = 8;
+
+/// A comparison in a summary: the parameter path, the constants it was
+/// compared with, and whether the path needs it equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertCond {
+    pub value: PathExpr,
+    pub consts: Vec<String>,
+    pub equal: bool,
+}
+
+/// An mmap_lock assert a function needs its caller to satisfy: the mm, the
+/// call chain to it, and the comparisons on the path to it.
+pub type Requirement = (ObjId, Vec<String>, Vec<Cond>);
+
+/// Requirements with the same mm and chain: one unconditional one when any
+/// path reaches it unconditionally or too many conditions differ.
+pub(super) fn merge(reqs: &std::collections::BTreeSet<Requirement>) -> Vec<Requirement> {
+    let mut out: Vec<Requirement> = Vec::new();
+    let mut i = 0;
+    let all: Vec<&Requirement> = reqs.iter().collect();
+    while i < all.len() {
+        let j = (i..all.len())
+            .find(|&j| all[j].0 != all[i].0 || all[j].1 != all[i].1)
+            .unwrap_or(all.len());
+        let group = &all[i..j];
+        if group.len() > MAX_CONDS || group.iter().any(|r| r.2.is_empty()) {
+            out.push((all[i].0, all[i].1.clone(), Vec::new()));
+        } else {
+            out.extend(group.iter().map(|r| (*r).clone()));
+        }
+        i = j;
+    }
+    out
+}
+
+impl FnAnalyzer<'_> {
+    /// Whether `o` is a value reached from a parameter (or global) on entry.
+    pub(super) fn param_rooted(&self, o: ObjId) -> bool {
+        matches!(self.objs.path(o), Some((root, _)) if self.func.params.iter().any(|p| p.name == root))
+    }
+
+    /// Note a comparison of `o` with the constants `consts` on the path of
+    /// `st` (summary pass only).
+    pub(super) fn note_cond(&self, st: &mut State, o: ObjId, consts: Vec<String>, equal: bool) {
+        if self.record_conds && self.param_rooted(o) {
+            st.conds.insert((o, consts, equal));
+        }
+    }
+
+    /// The value of a parameter path at a call.
+    fn arg_value(&mut self, st: &State, p: &PathExpr, vals: &[Val]) -> Val {
+        let PathExpr::Param { index, fields } = p else {
+            return Val::Top;
+        };
+        let mut v = vals.get(*index).cloned().unwrap_or(Val::Top);
+        for f in fields {
+            let Val::Obj(o) = v else { return Val::Top };
+            v = self.load_field(st, o, f);
+        }
+        v
+    }
+
+    /// A callee's assert with conditions `conds`, at a call with arguments
+    /// `vals`: `None` when the arguments contradict them (the assert is not
+    /// reached), else the conditions left over the caller's values.
+    pub(super) fn assert_conds_at(
+        &mut self,
+        st: &State,
+        conds: &[AssertCond],
+        vals: &[Val],
+    ) -> Option<Vec<Cond>> {
+        let mut out = Vec::new();
+        for c in conds {
+            let v = self.arg_value(st, &c.value, vals);
+            let bits = self.bits_of(st, &v);
+            if bits.exact {
+                let mut set: Vec<String> = bits
+                    .known
+                    .iter()
+                    .filter(|(_, b)| **b)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                set.sort();
+                let mut want = c.consts.clone();
+                want.sort();
+                if (set == want) != c.equal {
+                    return None;
+                }
+                continue;
+            }
+            if let Val::Obj(o) = v {
+                if !matches!(self.objs.kind(o), ObjKind::Fresh(..)) {
+                    out.push((o, c.consts.clone(), c.equal));
+                }
+            }
+        }
+        Some(out)
+    }
+}
