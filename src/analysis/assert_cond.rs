@@ -66,6 +66,24 @@ impl FnAnalyzer<'_> {
         }
     }
 
+    /// A choice between several blocks (a `switch`) on a parameter value:
+    /// what follows depends on the value in a way the comparisons do not
+    /// say, noted as a comparison with no constants (summary pass only).
+    /// The selector is the value the block ends by using.
+    pub(super) fn note_choice(&mut self, st: &mut State, block: &crate::ir::Block) {
+        if !self.record_conds {
+            return;
+        }
+        let Some(crate::ir::StmtKind::Use { places }) = block.stmts.last().map(|s| &s.kind) else {
+            return;
+        };
+        for p in places {
+            if let Val::Obj(o) = self.eval_place(st, p) {
+                self.note_cond(st, o, Vec::new(), true);
+            }
+        }
+    }
+
     /// The value of a parameter path at a call.
     fn arg_value(&mut self, st: &State, p: &PathExpr, vals: &[Val]) -> Val {
         let PathExpr::Param { index, fields } = p else {
@@ -92,6 +110,11 @@ impl FnAnalyzer<'_> {
         for c in conds {
             let v = self.arg_value(st, &c.value, vals);
             let bits = self.bits_of(st, &v);
+            // A choice on a known value: which way it goes is not known, and
+            // a report needs the assert to be reached.
+            if bits.exact && c.consts.is_empty() {
+                return None;
+            }
             if bits.exact {
                 let mut set: Vec<String> = bits
                     .known
