@@ -282,5 +282,4 @@ impl FnAnalyzer<'_> {
             None => mm.filter(|k| st.is_held(*k)),
         }
     }
-
 }

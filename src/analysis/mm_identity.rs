@@ -122,9 +122,7 @@ impl FnAnalyzer<'_> {
                 && e.term.args.first() == Some(&PathExpr::Return)
         });
         if read_locked && st.is_held(LockKey::Vma(result)) && !st.any_mmap_held() {
-            st.locks
-                .entry(LockKey::Mmap(mm))
-                .or_insert(Status::NotHeld);
+            st.locks.entry(LockKey::Mmap(mm)).or_insert(Status::NotHeld);
         }
     }
 
@@ -155,4 +153,3 @@ impl FnAnalyzer<'_> {
         })
     }
 }
-
