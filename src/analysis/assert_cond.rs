@@ -9,7 +9,7 @@
 //! it, and a caller that passes its own parameter along passes the
 //! condition up. Comparisons are recorded only while summarising.
 
-use super::state::{Cond, State};
+use super::state::{Cond, CondOp, State};
 use super::value::{ObjId, ObjKind, Val};
 use super::FnAnalyzer;
 use crate::model::PathExpr;
@@ -19,12 +19,12 @@ use crate::model::PathExpr;
 const MAX_CONDS: usize = 8;
 
 /// A comparison in a summary: the parameter path, the constants it was
-/// compared with, and whether the path needs it equal.
+/// compared with, and the outcome the path needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssertCond {
     pub value: PathExpr,
     pub consts: Vec<String>,
-    pub equal: bool,
+    pub op: CondOp,
 }
 
 /// An mmap_lock assert a function needs its caller to satisfy: the mm, the
@@ -60,9 +60,9 @@ impl FnAnalyzer<'_> {
 
     /// Note a comparison of `o` with the constants `consts` on the path of
     /// `st` (summary pass only).
-    pub(super) fn note_cond(&self, st: &mut State, o: ObjId, consts: Vec<String>, equal: bool) {
+    pub(super) fn note_cond(&self, st: &mut State, o: ObjId, consts: Vec<String>, op: CondOp) {
         if self.record_conds && self.param_rooted(o) {
-            st.conds.insert((o, consts, equal));
+            st.conds.insert((o, consts, op));
         }
     }
 
@@ -79,7 +79,7 @@ impl FnAnalyzer<'_> {
         };
         for p in places {
             if let Val::Obj(o) = self.eval_place(st, p) {
-                self.note_cond(st, o, Vec::new(), true);
+                self.note_cond(st, o, Vec::new(), CondOp::Eq);
             }
         }
     }
@@ -110,9 +110,23 @@ impl FnAnalyzer<'_> {
         for c in conds {
             let v = self.arg_value(st, &c.value, vals);
             let bits = self.bits_of(st, &v);
+            if matches!(c.op, CondOp::AnyBit | CondOp::NoBit) {
+                match bits.any(&c.consts) {
+                    Some(any) if any != (c.op == CondOp::AnyBit) => return None,
+                    Some(_) => {}
+                    None => {
+                        if let Val::Obj(o) = v {
+                            if !matches!(self.objs.kind(o), ObjKind::Fresh(..)) {
+                                out.push((o, c.consts.clone(), c.op));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             // A choice on a known value: which way it goes is not known, and
             // a report needs the assert to be reached.
-            if bits.exact && c.consts.is_empty() {
+            if bits.exact && c.consts.is_empty() && c.op == CondOp::Eq {
                 return None;
             }
             if bits.exact {
@@ -125,14 +139,14 @@ impl FnAnalyzer<'_> {
                 set.sort();
                 let mut want = c.consts.clone();
                 want.sort();
-                if (set == want) != c.equal {
+                if (set == want) != (c.op == CondOp::Eq) {
                     return None;
                 }
                 continue;
             }
             if let Val::Obj(o) = v {
                 if !matches!(self.objs.kind(o), ObjKind::Fresh(..)) {
-                    out.push((o, c.consts.clone(), c.equal));
+                    out.push((o, c.consts.clone(), c.op));
                 }
             }
         }

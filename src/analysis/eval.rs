@@ -1,6 +1,6 @@
 //! Evaluating places, operands and conditions in an abstract state.
 
-use super::state::{LockKey, State};
+use super::state::{CondOp, LockKey, State};
 use super::value::{BitVal, ObjId, ObjKind, Val};
 use super::FnAnalyzer;
 use crate::ir::{CondKind, Function, Operand, Place, Proj, StmtKind};
@@ -189,6 +189,10 @@ impl FnAnalyzer<'_> {
                 for m in mask {
                     b.known.insert(m.clone(), false);
                 }
+                let mut names = mask.clone();
+                names.sort();
+                self.note_cond(&mut yes, o, names.clone(), CondOp::AnyBit);
+                self.note_cond(&mut no, o, names, CondOp::NoBit);
                 vec![(true, yes), (false, no)]
             }
             CondKind::Eq { lhs, rhs } => {
@@ -229,8 +233,8 @@ impl FnAnalyzer<'_> {
                         let mut no = st.clone();
                         let mut consts = set(k);
                         consts.sort();
-                        self.note_cond(&mut yes, *o, consts.clone(), true);
-                        self.note_cond(&mut no, *o, consts, false);
+                        self.note_cond(&mut yes, *o, consts.clone(), CondOp::Eq);
+                        self.note_cond(&mut no, *o, consts, CondOp::Ne);
                         vec![(true, yes), (false, no)]
                     }
                     _ => both(st),

@@ -63,6 +63,15 @@ impl FnAnalyzer<'_> {
         a == b || (!self.foreign_mm(a) && !self.foreign_mm(b))
     }
 
+    /// Whether an mmap_lock held on this path may be that of `mm` (an assert
+    /// of `ctx->mm` in a fault under `vmf->vma->vm_mm`'s mmap_lock holds).
+    pub(super) fn held_alias(&self, st: &State, mm: ObjId) -> bool {
+        st.locks.iter().any(|(k, s)| match (k, s) {
+            (LockKey::Mmap(m), Status::Held { .. }) => self.may_alias_mm(*m, mm),
+            _ => false,
+        })
+    }
+
     /// The mmap_lock of `mm`, held by the caller (its status was unknown),
     /// is being released: the VMAs it may protect learn so. A VMA that came
     /// with the call is protected by it when `mm` may be the VMA's mm; a VMA

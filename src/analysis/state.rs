@@ -8,8 +8,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A comparison of a value with named constants: the value, the constants
-/// (sorted), and whether they were equal on the path.
-pub type Cond = (ObjId, Vec<String>, bool);
+/// (sorted), and its outcome on the path.
+pub type Cond = (ObjId, Vec<String>, CondOp);
+
+/// The outcome of a comparison with constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CondOp {
+    /// Equal to exactly these constants (no constants: some value a
+    /// `switch` chose by).
+    Eq,
+    /// Not equal to them.
+    Ne,
+    /// Some of these bits set.
+    AnyBit,
+    /// None of these bits set.
+    NoBit,
+}
 
 /// One lock instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -505,13 +505,9 @@ fn summarize_inner(
         if let Some(path) = to_path(&a, mm) {
             let cs: Vec<AssertCond> = cs
                 .into_iter()
-                .filter_map(|(o, consts, equal)| {
+                .filter_map(|(o, consts, op)| {
                     let value = to_path(&a, o)?;
-                    Some(AssertCond {
-                        value,
-                        consts,
-                        equal,
-                    })
+                    Some(AssertCond { value, consts, op })
                 })
                 .collect();
             if !cs.is_empty() {

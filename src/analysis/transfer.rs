@@ -945,7 +945,7 @@ impl FnAnalyzer<'_> {
                 },
                 st,
             );
-        } else if matches!(st.status(key), Status::Unknown) {
+        } else if matches!(st.status(key), Status::Unknown) && !self.held_alias(st, mm) {
             conds.extend(st.conds.iter().cloned());
             conds.sort();
             conds.dedup();
