@@ -212,6 +212,40 @@ SEEDS += [
     ),
 ]
 
+# Which mm (issue 12 item 4): the VMA's mmap_lock dropped under another
+# spelling of its mm, and mmap_lock asserted where only the per-VMA lock is
+# held (both trees).
+SEEDS += [
+    (
+        "userfaultfd: drop current->mm for the VMA's mm, then read the VMA, in userfaultfd_remove()",
+        "mm/userfaultfd.c", "userfaultfd_remove",
+        "\tmmap_read_unlock(mm);\n\n\tmsg_init(&ewq.msg);",
+        "\tmmap_read_unlock(current->mm);\n\n\tmsg_init(&ewq.msg);\n\tewq.msg.arg.remove.start = vma->vm_start;",
+        "vma_use_after_unlock",
+    ),
+    (
+        "userfaultfd: drop ctx->mm for the VMA's mm, then read the VMA, in userfaultfd_remove()",
+        "mm/userfaultfd.c", "userfaultfd_remove",
+        "\tmmap_read_unlock(mm);\n\n\tmsg_init(&ewq.msg);",
+        "\tmmap_read_unlock(ctx->mm);\n\n\tmsg_init(&ewq.msg);\n\tewq.msg.arg.remove.start = vma->vm_start;",
+        "vma_use_after_unlock",
+    ),
+    (
+        "memory: assert current->mm's mmap_lock in do_anonymous_page(), reached under the per-VMA lock",
+        "mm/memory.c", "do_anonymous_page",
+        "static vm_fault_t do_anonymous_page(struct vm_fault *vmf)\n{\n\tstruct vm_area_struct *vma = vmf->vma;\n",
+        "static vm_fault_t do_anonymous_page(struct vm_fault *vmf)\n{\n\tstruct vm_area_struct *vma = vmf->vma;\n\tmmap_assert_locked(current->mm);\n",
+        "mmap_assert_under_vma_lock",
+    ),
+    (
+        "x86: an mmap_lock assert in access_error(), called after lock_vma_under_rcu() in do_user_addr_fault()",
+        "arch/x86/mm/fault.c", "do_user_addr_fault",
+        "\t/* This is only called for the current mm, so: */\n\tbool foreign = false;\n",
+        "\t/* This is only called for the current mm, so: */\n\tbool foreign = false;\n\n\tmmap_assert_locked(vma->vm_mm);\n",
+        "mmap_assert_under_vma_lock",
+    ),
+]
+
 # Newest path -> (last release with the old path, old path).
 MOVED = {
     "mm/userfaultfd.c": ("6.12", "fs/userfaultfd.c"),

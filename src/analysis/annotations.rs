@@ -329,7 +329,7 @@ impl FnAnalyzer<'_> {
     ) {
         // mmap_lock: reported as an assert under the per-VMA lock, or
         // passed up as a requirement when its status is unknown.
-        self.assert_lock(st, key, span, vec![callee.to_string()]);
+        self.assert_lock(st, key, span, vec![callee.to_string()], Vec::new());
         if matches!(key, LockKey::Mmap(_)) && self.only_vma_lock(st, key).is_some() {
             return;
         }

@@ -78,6 +78,8 @@ impl FnAnalyzer<'_> {
                         add(&live, &self.objs, &mut seen, &mut merged, &mut work, *t, st)
                     }
                     Terminator::Multi(ts) => {
+                        let mut st = st;
+                        self.note_choice(&mut st, block);
                         for t in ts {
                             add(
                                 &live,

@@ -1,6 +1,6 @@
 //! Evaluating places, operands and conditions in an abstract state.
 
-use super::state::{LockKey, State, Status};
+use super::state::{CondOp, LockKey, State};
 use super::value::{BitVal, ObjId, ObjKind, Val};
 use super::FnAnalyzer;
 use crate::ir::{CondKind, Function, Operand, Place, Proj, StmtKind};
@@ -189,6 +189,10 @@ impl FnAnalyzer<'_> {
                 for m in mask {
                     b.known.insert(m.clone(), false);
                 }
+                let mut names = mask.clone();
+                names.sort();
+                self.note_cond(&mut yes, o, names.clone(), CondOp::AnyBit);
+                self.note_cond(&mut no, o, names, CondOp::NoBit);
                 vec![(true, yes), (false, no)]
             }
             CondKind::Eq { lhs, rhs } => {
@@ -226,7 +230,12 @@ impl FnAnalyzer<'_> {
                         }
                         let mut yes = st.clone();
                         yes.bits.insert(*o, k.clone());
-                        vec![(true, yes), (false, st.clone())]
+                        let mut no = st.clone();
+                        let mut consts = set(k);
+                        consts.sort();
+                        self.note_cond(&mut yes, *o, consts.clone(), CondOp::Eq);
+                        self.note_cond(&mut no, *o, consts, CondOp::Ne);
+                        vec![(true, yes), (false, no)]
                     }
                     _ => both(st),
                 }
@@ -276,17 +285,5 @@ impl FnAnalyzer<'_> {
             None if st.is_held(LockKey::Vma(vma)) => Some(LockKey::Vma(vma)),
             None => mm.filter(|k| st.is_held(*k)),
         }
-    }
-
-    /// Whether the path runs under a per-VMA lock alone: some per-VMA lock
-    /// held, and the mmap_lock `mm` known not held.
-    pub fn only_vma_lock(&self, st: &State, mm: LockKey) -> Option<Option<crate::source::Span>> {
-        if !matches!(st.status(mm), Status::NotHeld | Status::Released { .. }) {
-            return None;
-        }
-        st.locks.iter().find_map(|(k, s)| match (k, s) {
-            (LockKey::Vma(_), Status::Held { since, .. }) => Some(*since),
-            _ => None,
-        })
     }
 }

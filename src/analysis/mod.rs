@@ -13,6 +13,7 @@
 //! its call sites like a model entry.
 
 pub mod annotations;
+pub mod assert_cond;
 mod context;
 mod engine;
 mod eval;
@@ -20,6 +21,7 @@ pub mod finding;
 mod leak;
 mod liveness;
 mod memo;
+mod mm_identity;
 mod outparam;
 mod owned;
 pub mod path;
@@ -80,7 +82,7 @@ pub struct FnAnalyzer<'a> {
     pub derefs: BTreeSet<ObjId>,
     /// mmap_lock asserts reached with the lock's status unknown: what the
     /// function needs its caller to hold (mm object, call chain).
-    pub requirements: BTreeSet<(ObjId, Vec<String>)>,
+    pub requirements: BTreeSet<assert_cond::Requirement>,
     pub bounded: bool,
     /// Record the fault-flag value passed to analysed callees that take a
     /// `struct vm_fault *` (in the final pass).
@@ -99,6 +101,8 @@ pub struct FnAnalyzer<'a> {
     pub track_vma_write: bool,
     /// Record each state's path (the final pass).
     pub trace: bool,
+    /// Record comparisons of parameter values on each path (summaries).
+    pub record_conds: bool,
 }
 
 impl<'a> FnAnalyzer<'a> {
@@ -129,6 +133,7 @@ impl<'a> FnAnalyzer<'a> {
             call_args: Vec::new(),
             call_ops: Vec::new(),
             trace: false,
+            record_conds: true,
         }
     }
 
@@ -231,6 +236,7 @@ fn analyze_one(
         let mut a = FnAnalyzer::new(model, file, f, summaries, ctx);
         a.record_passed_flags = true;
         a.trace = true;
+        a.record_conds = false;
         let entries = a.entry_states(false);
         let exits = a.run(entries);
         if a.bounded {

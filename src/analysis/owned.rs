@@ -31,6 +31,9 @@ impl FnAnalyzer<'_> {
             let ObjKind::Field(p, f) = self.objs.kind(x) else {
                 return None;
             };
+            if owned.is_driver_field(f) {
+                return None;
+            }
             if owned.is_field(f) && st.vmas.contains_key(p) {
                 return Some((*p, f.clone()));
             }

@@ -7,6 +7,24 @@ use crate::source::Span;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// A comparison of a value with named constants: the value, the constants
+/// (sorted), and its outcome on the path.
+pub type Cond = (ObjId, Vec<String>, CondOp);
+
+/// The outcome of a comparison with constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CondOp {
+    /// Equal to exactly these constants (no constants: some value a
+    /// `switch` chose by).
+    Eq,
+    /// Not equal to them.
+    Ne,
+    /// Some of these bits set.
+    AnyBit,
+    /// None of these bits set.
+    NoBit,
+}
+
 /// One lock instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LockKey {
@@ -94,6 +112,9 @@ pub struct State {
     pub derived: BTreeMap<ObjId, ObjId>,
     /// Objects a reference was taken on (`get_file()`, `ihold()`).
     pub pinned: BTreeSet<ObjId>,
+    /// Comparisons of parameter values with constants on this path
+    /// (summary pass only; see `analysis::assert_cond`).
+    pub conds: BTreeSet<Cond>,
     /// How this path got here (final pass only; never compared).
     pub trail: Trail,
 }
@@ -208,6 +229,7 @@ impl State {
             derived: join_map(&self.derived, &other.derived),
             // Pinned on either path: a join reports fewer findings, not more.
             pinned: self.pinned.union(&other.pinned).copied().collect(),
+            conds: self.conds.intersection(&other.conds).cloned().collect(),
             trail: self.trail.clone(),
         }
     }

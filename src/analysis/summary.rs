@@ -7,6 +7,7 @@
 //! lock of its own (with the call chain to the assert).
 
 use super::annotations::Annotated;
+use super::assert_cond::AssertCond;
 use super::program::{FuncId, Program};
 use super::state::{LockKey, State, Status};
 use super::summary_cond::{partition, Guard, Outcome, Row};
@@ -113,6 +114,19 @@ pub struct Summary {
     /// the parameter values it depends on (`releases mmap(ctx->mm)` only when
     /// `ctx->mmap_locked` is set).
     pub guards: Vec<Vec<Guard>>,
+    /// For `Assert` effects reached only for some argument values: the
+    /// effect's index and the comparisons it needs.
+    pub conds: Vec<(usize, Vec<AssertCond>)>,
+}
+
+impl Summary {
+    /// The comparisons the assert effect `i` needs (none: always reached).
+    pub fn assert_conds(&self, i: usize) -> &[AssertCond] {
+        self.conds
+            .iter()
+            .find(|(j, _)| *j == i)
+            .map_or(&[], |(_, c)| c.as_slice())
+    }
 }
 
 /// A field of a parameter's object written by a function.
@@ -301,6 +315,7 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
         annotated: Some(ann),
         stores,
         guards: Vec::new(),
+        conds: Vec::new(),
     }
 }
 
@@ -357,6 +372,7 @@ fn summarize_inner(
             annotated: None,
             stores: Vec::new(),
             guards: Vec::new(),
+            conds: Vec::new(),
         });
     }
     let ctx = contexts.get(&id).copied().unwrap_or_default();
@@ -502,8 +518,19 @@ fn summarize_inner(
             chains.push(Vec::new());
         }
     }
-    for (mm, chain) in a.requirements.clone() {
+    let mut conds = Vec::new();
+    for (mm, chain, cs) in super::assert_cond::merge(&a.requirements) {
         if let Some(path) = to_path(&a, mm) {
+            let cs: Vec<AssertCond> = cs
+                .into_iter()
+                .filter_map(|(o, consts, op)| {
+                    let value = to_path(&a, o)?;
+                    Some(AssertCond { value, consts, op })
+                })
+                .collect();
+            if !cs.is_empty() {
+                conds.push((effects.len(), cs));
+            }
             effects.push(effect(
                 EffectKind::Assert,
                 LockKind::Mmap,
@@ -566,15 +593,25 @@ fn summarize_inner(
     }
     // Uses first: they happen while the caller's locks are still held (a
     // helper that reads the VMA, then releases its lock).
-    let mut all: Vec<(Effect, Vec<String>, Vec<Guard>)> = effects
+    // Guards, chains and assert conditions move with their effects.
+    let mut cond_of: Vec<Option<Vec<AssertCond>>> = vec![None; effects.len()];
+    for (i, cs) in conds {
+        cond_of[i] = Some(cs);
+    }
+    let mut all: Vec<_> = effects
         .into_iter()
         .zip(chains)
         .zip(guards)
-        .map(|((e, c), g)| (e, c, g))
+        .zip(cond_of)
+        .map(|(((e, c), g), cs)| (e, c, g, cs))
         .collect();
-    all.sort_by_key(|(e, _, _)| e.kind != EffectKind::Uses);
-    let (mut effects, mut chains, mut guards) = (Vec::new(), Vec::new(), Vec::new());
-    for (e, c, g) in all {
+    all.sort_by_key(|(e, ..)| e.kind != EffectKind::Uses);
+    let (mut effects, mut chains, mut guards, mut conds) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (e, c, g, cs) in all {
+        if let Some(cs) = cs {
+            conds.push((effects.len(), cs));
+        }
         effects.push(e);
         chains.push(c);
         guards.push(g);
@@ -594,6 +631,7 @@ fn summarize_inner(
         annotated: None,
         stores,
         guards,
+        conds,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Transfer functions: how statements and calls change the state.
 
 use super::finding::Finding;
-use super::state::{LockKey, State, Status, VmaInfo};
+use super::state::{Cond, LockKey, State, Status, VmaInfo};
 use super::summary::{Store, Stored, Summary};
 use super::value::{ObjId, ObjKind, Val};
 use super::{FnAnalyzer, StepKind};
@@ -643,14 +643,19 @@ impl FnAnalyzer<'_> {
                             self.require_lock(&s, key, span, name, (file, *at, text));
                             continue;
                         }
+                        let conds = sum.assert_conds(i);
+                        let Some(conds) = self.assert_conds_at(&s, conds, vals) else {
+                            continue;
+                        };
                         let mut chain = vec![name.to_string()];
                         chain.extend(sum.chains[i].iter().cloned());
-                        self.assert_lock(&s, key, span, chain);
+                        self.assert_lock(&s, key, span, chain, conds);
                     }
                     _ => self.effect(&mut s, e.kind, &e.term, name, vals, result, span),
                 }
             }
             self.mark_failed(&mut s, (api, summary), &case, name, vals, result, span);
+            self.note_lookup(&mut s, api, vals, result);
             out.push(s);
         }
         out
@@ -895,7 +900,7 @@ impl FnAnalyzer<'_> {
                     );
                 }
             }
-            EffectKind::Assert => self.assert_lock(st, key, span, Vec::new()),
+            EffectKind::Assert => self.assert_lock(st, key, span, Vec::new(), Vec::new()),
             EffectKind::ReturnsVma => {
                 let epoch = match st.status(key) {
                     Status::Held { since, .. } => Some(*since),
@@ -928,8 +933,16 @@ impl FnAnalyzer<'_> {
     }
 
     /// An assert that `key` is held; `chain` names the callees through which
-    /// the assert is reached (empty for a direct assert).
-    pub(super) fn assert_lock(&mut self, st: &State, key: LockKey, span: Span, chain: Vec<String>) {
+    /// the assert is reached (empty for a direct assert), `conds` what it
+    /// needs of this function's parameters besides the path's comparisons.
+    pub(super) fn assert_lock(
+        &mut self,
+        st: &State,
+        key: LockKey,
+        span: Span,
+        chain: Vec<String>,
+        mut conds: Vec<Cond>,
+    ) {
         let LockKey::Mmap(mm) = key else { return };
         if let Some(locked_at) = self.only_vma_lock(st, key) {
             let reason = self.vma_lock_reason(st);
@@ -942,8 +955,11 @@ impl FnAnalyzer<'_> {
                 },
                 st,
             );
-        } else if matches!(st.status(key), Status::Unknown) {
-            self.requirements.insert((mm, chain));
+        } else if matches!(st.status(key), Status::Unknown) && !self.held_alias(st, mm) {
+            conds.extend(st.conds.iter().cloned());
+            conds.sort();
+            conds.dedup();
+            self.requirements.insert((mm, chain, conds));
         }
     }
 
@@ -1013,25 +1029,16 @@ impl FnAnalyzer<'_> {
     }
 
     /// Releasing a lock the caller held tells which lock protected the VMAs
-    /// that came with the call.
+    /// that came with the call (for an mmap_lock, see `mm_identity`).
     fn reveal_protection(&mut self, st: &mut State, key: LockKey) {
-        let candidates: Vec<ObjId> = st
-            .vmas
-            .iter()
-            .filter(|(_, i)| i.prot.is_none())
-            .map(|(o, _)| *o)
-            .collect();
-        for o in candidates {
-            let protects = match key {
-                LockKey::Vma(v) => v == o,
-                LockKey::Mmap(m) => self.mm_of(st, o) == Some(m),
-                LockKey::Hugetlb(_) => false,
-            };
-            if protects {
-                if let Some(i) = st.vmas.get_mut(&o) {
+        match key {
+            LockKey::Vma(v) => {
+                if let Some(i) = st.vmas.get_mut(&v).filter(|i| i.prot.is_none()) {
                     i.prot = Some(key);
                 }
             }
+            LockKey::Mmap(mm) => self.reveal_mm_protection(st, mm),
+            LockKey::Hugetlb(_) => {}
         }
     }
 

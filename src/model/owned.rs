@@ -20,6 +20,11 @@ pub struct OwnedModel {
     /// drop the fault lock.
     #[serde(default)]
     pub pins_fault_file: Vec<String>,
+    /// Fields of an owned object that point to a driver's own object, kept
+    /// alive by the driver's reference counts (`file->private_data`): what
+    /// is reached through them is not owned by the VMA.
+    #[serde(default)]
+    pub driver_fields: Vec<String>,
 }
 
 impl OwnedModel {
@@ -28,6 +33,11 @@ impl OwnedModel {
         self.accessors.extend(raw.accessors);
         self.pins.extend(raw.pins);
         self.pins_fault_file.extend(raw.pins_fault_file);
+        self.driver_fields.extend(raw.driver_fields);
+    }
+
+    pub fn is_driver_field(&self, f: &str) -> bool {
+        self.driver_fields.iter().any(|n| n == f)
     }
 
     pub fn is_field(&self, f: &str) -> bool {
