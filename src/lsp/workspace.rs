@@ -5,6 +5,7 @@
 //! their whole-workspace interprocedural context.
 
 use super::convert::{self, Fix};
+use super::incremental;
 use super::text::{Encoding, LineIndex};
 use crate::check::{self, CheckOptions, Lowered, Prefilter, Report};
 use crate::driver::check::read_sources;
@@ -15,6 +16,7 @@ use lsp_types::{Diagnostic, PublishDiagnosticsParams, Uri};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub struct Workspace {
@@ -26,6 +28,15 @@ pub struct Workspace {
     files: Vec<SourceFile>,
     uris: Vec<Uri>,
     lowered: Lowered,
+    /// The text each file's unit in `lowered` was lowered from (when it
+    /// was parsed and lowered without failure): an edit of it is
+    /// re-lowered function by function (see [`super::incremental`]).
+    lowered_from: Vec<Option<Arc<str>>>,
+    /// Each lowered function's position-free IR (the analysis cache's
+    /// key), indexed like the units; computed when a function is lowered.
+    ir: Vec<Vec<Arc<str>>>,
+    /// Edits re-lowered one function at a time (for tests and benches).
+    quick_relowers: AtomicUsize,
     by_path: HashMap<String, usize>,
     /// Files whose text changed since they were last lowered.
     dirty: BTreeSet<usize>,
@@ -75,6 +86,9 @@ impl Workspace {
             files: Vec::new(),
             uris: Vec::new(),
             lowered: Lowered::default(),
+            lowered_from: Vec::new(),
+            ir: Vec::new(),
+            quick_relowers: AtomicUsize::new(0),
             by_path: HashMap::new(),
             dirty: BTreeSet::new(),
             on_disk: Vec::new(),
@@ -117,6 +131,8 @@ impl Workspace {
         self.files.push(SourceFile::new(path, ""));
         self.uris.push(uri);
         self.lowered.set(i, None);
+        self.lowered_from.push(None);
+        self.ir.push(Vec::new());
         self.on_disk.push(false);
         self.by_path.insert(path.to_string(), i);
         i
@@ -153,21 +169,67 @@ impl Workspace {
         self.dirty.insert(i);
     }
 
+    /// How many edits were re-lowered one function at a time so far (see
+    /// [`super::incremental`]).
+    pub fn quick_relowers(&self) -> usize {
+        self.quick_relowers.load(Ordering::Relaxed)
+    }
+
     /// Whether any document is open.
     pub fn has_open(&self) -> bool {
         !self.open.is_empty()
     }
 
-    /// Re-lower the files that changed (in parallel).
+    /// Re-lower the files that changed (in parallel): an edit inside one
+    /// function body re-lowers that function only.
     pub fn relower(&mut self) {
         use rayon::prelude::*;
         let dirty: Vec<usize> = std::mem::take(&mut self.dirty).into_iter().collect();
+        let mut old: Vec<_> = dirty
+            .iter()
+            .map(|&i| {
+                let text = self.lowered_from[i].take();
+                let ir = std::mem::take(&mut self.ir[i]);
+                (text, std::mem::take(&mut self.lowered.units[i]), ir)
+            })
+            .collect();
         let results: Vec<_> = dirty
             .par_iter()
-            .map(|&i| check::lower_one(&self.files[i], &self.defines, Some(&self.prefilter)))
+            .zip(&mut old)
+            .map(|(&i, (text, unit, ir))| {
+                let file = &self.files[i];
+                let quick = text
+                    .as_deref()
+                    .filter(|_| self.prefilter.is_match(file.text.as_bytes()))
+                    .and_then(|t| incremental::relower(t, unit, file, &self.defines));
+                match quick {
+                    Some((u, changed)) => {
+                        let mut ir = std::mem::take(ir);
+                        if ir.len() != u.functions.len() {
+                            ir = u.functions.iter().map(crate::analysis::ir_text).collect();
+                        } else if let Some(k) = changed {
+                            ir[k] = crate::analysis::ir_text(&u.functions[k]);
+                            self.quick_relowers.fetch_add(1, Ordering::Relaxed);
+                        }
+                        (Some(Ok(u)), ir)
+                    }
+                    None => {
+                        let r = check::lower_one(file, &self.defines, Some(&self.prefilter));
+                        let ir = match &r {
+                            Some(Ok(u)) => {
+                                u.functions.iter().map(crate::analysis::ir_text).collect()
+                            }
+                            _ => Vec::new(),
+                        };
+                        (r, ir)
+                    }
+                }
+            })
             .collect();
-        for (i, r) in dirty.into_iter().zip(results) {
+        for (i, (r, ir)) in dirty.into_iter().zip(results) {
+            self.lowered_from[i] = matches!(r, Some(Ok(_))).then(|| self.files[i].text.clone());
             self.lowered.set(i, r);
+            self.ir[i] = ir;
         }
     }
 
@@ -189,6 +251,7 @@ impl Workspace {
             &self.model,
             &self.opts,
             &mut cache,
+            &self.ir,
         )
     }
 

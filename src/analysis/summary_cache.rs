@@ -1,0 +1,62 @@
+//! Summary inference with reuse (the language server's re-check): a
+//! function's summary is inferred again only when its [`memo::key`]
+//! changed — its position-free IR, its entry context, or what the names it
+//! calls resolve to, their summaries included. So an edit re-infers the
+//! edited function, and its callers only when its summary changed.
+//! Recursive call-graph cycles are always inferred again.
+
+use super::memo;
+use super::program::FuncId;
+use super::summary::{self, Summaries, Summary};
+use super::Contexts;
+use crate::model::LockModel;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Inferred summaries (`None`: the function has none) by [`memo::key`].
+pub type Memo = HashMap<String, Option<Summary>>;
+
+pub struct SummaryMemo<'a> {
+    old: &'a Memo,
+    new: Mutex<Memo>,
+    /// Each function's [`memo::ir_text`], by id.
+    ir: &'a [Arc<str>],
+}
+
+impl<'a> SummaryMemo<'a> {
+    pub fn new(old: &'a Memo, ir: &'a [Arc<str>]) -> Self {
+        SummaryMemo {
+            old,
+            new: Mutex::new(Memo::new()),
+            ir,
+        }
+    }
+
+    /// The summaries inferred or reused in this run, for the next one.
+    pub fn into_new(self) -> Memo {
+        self.new.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What [`summary::summarize`] gives for `id`, reused when its key is
+    /// unchanged.
+    pub fn summarize(
+        &self,
+        id: FuncId,
+        model: &LockModel,
+        contexts: &Contexts,
+        done: &Summaries,
+    ) -> Option<Summary> {
+        let (file, f) = done.program.funcs[id];
+        let ctx = contexts.get(&id).copied().unwrap_or_default();
+        let key = memo::key(done, model, file, f, &self.ir[id], ctx);
+        let s = match self.old.get(&key) {
+            Some(s) => s.clone(),
+            None => summary::summarize(id, model, contexts, done),
+        };
+        self.new
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, s.clone());
+        s
+    }
+}
