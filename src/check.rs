@@ -128,6 +128,13 @@ pub fn stage_time(stage: &str, since: std::time::Instant) {
     }
 }
 
+/// With `FAULTLOCK_STAGE_TIMES` set, print `n` of `of` (cache hits).
+pub fn stage_count(what: &str, n: usize, of: usize) {
+    if std::env::var_os("FAULTLOCK_STAGE_TIMES").is_some() {
+        eprintln!("faultlock: {what}: {n} of {of}");
+    }
+}
+
 /// Check a set of files together (interprocedural context spans all of
 /// them).
 pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Report {

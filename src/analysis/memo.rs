@@ -6,8 +6,8 @@
 //! A pass over `f` reads: `f` itself, its file, its entry context, the
 //! model (fixed for a cache's lifetime), and, through the program and the
 //! summaries, only what the names it calls (and its own name) resolve to:
-//! their summaries, the definitions they reach (ids and parameter types)
-//! and the annotations of `f`. The key is the text of all of these
+//! their summaries, the definitions they reach (ids, parameter names and
+//! types, not their positions) and the annotations of `f`. The key is the text of all of these
 //! (`Debug`), compared whole, so there are no hash collisions.
 //!
 //! `f`'s IR is keyed without its position ([`ir_text`]: spans relative to
@@ -33,6 +33,10 @@ pub fn ir_text(f: &Function) -> Arc<str> {
     format!("{g:?}").into()
 }
 
+/// Per run: the `Debug` text of each function's summary, by id, made once
+/// (a summary, once inferred, does not change within a run).
+pub type SummaryTexts = [std::sync::OnceLock<String>];
+
 /// The key of a pass over `f` (whose [`ir_text`] is `ir`) in `ctx`.
 pub fn key(
     summaries: &Summaries,
@@ -41,6 +45,7 @@ pub fn key(
     f: &Function,
     ir: &str,
     ctx: EntryContext,
+    texts: &SummaryTexts,
 ) -> String {
     let program = summaries.program;
     let mut k = format!("{file}\n{ctx:?}\n{ir}\n");
@@ -50,18 +55,24 @@ pub fn key(
     names.sort_unstable();
     names.dedup();
     for n in names {
-        let defs: Vec<_> = program
-            .resolve(file, n)
-            .into_iter()
-            .map(|id| (id, program.funcs[id].0, &program.funcs[id].1.params))
+        let ids = program.resolve(file, n);
+        let defs: Vec<_> = ids
+            .iter()
+            .map(|&id| {
+                let (def_file, g) = program.funcs[id];
+                let params: Vec<_> = g.params.iter().map(|p| (&p.name, &p.ty)).collect();
+                (id, def_file, params)
+            })
             .collect();
-        let _ = writeln!(
-            k,
-            "{n}|{}|{:?}|{defs:?}|{:?}",
-            model.api(n).is_some(),
-            summaries.get(file, n),
-            program.annotations.declared(file, n),
-        );
+        let _ = write!(k, "{n}|{}|", model.api(n).is_some());
+        // `get` gives the first definition's summary when it gives one.
+        match (summaries.get(file, n), ids.first()) {
+            (Some(s), Some(&id)) => k.push_str(texts[id].get_or_init(|| format!("{s:?}"))),
+            (s, _) => {
+                let _ = write!(k, "{s:?}");
+            }
+        }
+        let _ = writeln!(k, "|{defs:?}|{:?}", program.annotations.declared(file, n),);
     }
     let _ = write!(k, "{:?}", annotations::of_function(program, file, f));
     k

@@ -204,9 +204,11 @@ fn analyze_with(
         }
         None => (None, None),
     };
+    let texts: Vec<std::sync::OnceLock<String>> =
+        (0..ir.len()).map(|_| Default::default()).collect();
     let memo = old_summaries
         .as_ref()
-        .map(|old| summary_cache::SummaryMemo::new(old, &ir));
+        .map(|old| summary_cache::SummaryMemo::new(old, &ir, &texts));
     let (summaries, levels) = summary::infer_memo(&program, model, &contexts, memo.as_ref());
     let new_summaries = memo.map(summary_cache::SummaryMemo::into_new);
     crate::check::stage_time("summaries", t);
@@ -217,6 +219,7 @@ fn analyze_with(
     let mut passed: HashMap<FuncId, (bool, bool)> = HashMap::new();
     let mut out: Vec<Located> = Vec::new();
     let mut next_cache = FnCache::default();
+    let fresh = std::sync::atomic::AtomicUsize::new(0);
     for level in (0..=max_level).rev() {
         let old = cache.as_deref();
         let results: Vec<(Option<(String, Span)>, FnResult)> = (0..program.funcs.len())
@@ -229,7 +232,7 @@ fn analyze_with(
             .map(|id| {
                 let (file, f) = program.funcs[id];
                 let ctx = narrowed(&contexts, &passed, id);
-                let key = old.map(|_| memo::key(&summaries, model, file, f, &ir[id], ctx));
+                let key = old.map(|_| memo::key(&summaries, model, file, f, &ir[id], ctx, &texts));
                 let hit = old.zip(key.as_ref()).and_then(|(c, k)| c.results.get(k));
                 let now = memo::extent(f);
                 let result = match hit {
@@ -237,7 +240,10 @@ fn analyze_with(
                         let delta = i64::from(now.start) - i64::from(was.start);
                         (memo::moved(found, *was, delta), flags.clone())
                     }
-                    None => analyze_one(&summaries, model, file, f, ctx),
+                    None => {
+                        fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        analyze_one(&summaries, model, file, f, ctx)
+                    }
                 };
                 (key.map(|k| (k, now)), result)
             })
@@ -255,6 +261,9 @@ fn analyze_with(
         }
     }
     if let Some(cache) = cache {
+        let all = next_cache.results.len();
+        let hits = all - fresh.load(std::sync::atomic::Ordering::Relaxed).min(all);
+        crate::check::stage_count("final-pass results reused", hits, all);
         next_cache.summaries = new_summaries.unwrap_or_default();
         *cache = next_cache;
     }

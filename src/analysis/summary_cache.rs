@@ -11,6 +11,7 @@ use super::summary::{self, Summaries, Summary};
 use super::Contexts;
 use crate::model::LockModel;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Inferred summaries (`None`: the function has none) by [`memo::key`].
@@ -21,19 +22,29 @@ pub struct SummaryMemo<'a> {
     new: Mutex<Memo>,
     /// Each function's [`memo::ir_text`], by id.
     ir: &'a [Arc<str>],
+    texts: &'a memo::SummaryTexts,
+    /// Summaries reused (for `FAULTLOCK_STAGE_TIMES`).
+    pub hits: AtomicUsize,
 }
 
 impl<'a> SummaryMemo<'a> {
-    pub fn new(old: &'a Memo, ir: &'a [Arc<str>]) -> Self {
+    pub fn new(old: &'a Memo, ir: &'a [Arc<str>], texts: &'a memo::SummaryTexts) -> Self {
         SummaryMemo {
             old,
             new: Mutex::new(Memo::new()),
             ir,
+            texts,
+            hits: AtomicUsize::new(0),
         }
     }
 
     /// The summaries inferred or reused in this run, for the next one.
     pub fn into_new(self) -> Memo {
+        crate::check::stage_count(
+            "summaries reused",
+            self.hits.load(Ordering::Relaxed),
+            self.new.lock().map_or(0, |m| m.len()),
+        );
         self.new.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -47,10 +58,17 @@ impl<'a> SummaryMemo<'a> {
         done: &Summaries,
     ) -> Option<Summary> {
         let (file, f) = done.program.funcs[id];
+        // An irrelevant function's summary is made without analysis.
+        if !summary::relevant(file, f, model, done) {
+            return summary::summarize(id, model, contexts, done);
+        }
         let ctx = contexts.get(&id).copied().unwrap_or_default();
-        let key = memo::key(done, model, file, f, &self.ir[id], ctx);
+        let key = memo::key(done, model, file, f, &self.ir[id], ctx, self.texts);
         let s = match self.old.get(&key) {
-            Some(s) => s.clone(),
+            Some(s) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                s.clone()
+            }
             None => summary::summarize(id, model, contexts, done),
         };
         self.new
