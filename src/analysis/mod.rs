@@ -158,7 +158,9 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
 /// [`analyze`], reusing the inferred summaries and final-pass results of
 /// functions whose inputs are unchanged since the last call with the same
 /// `cache` (the language server's re-check). `ir` holds each function's
-/// [`ir_text`], indexed like `units` (computed again where missing). The
+/// [`ir_text`], or a token standing for it that is equal exactly when the
+/// texts are (the caller interns them), indexed like `units` (computed
+/// again where missing). The
 /// results are those of [`analyze`]: see [`memo`] for what a cached result
 /// is keyed on.
 pub fn analyze_cached(

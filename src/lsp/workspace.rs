@@ -33,8 +33,15 @@ pub struct Workspace {
     /// re-lowered function by function (see [`super::incremental`]).
     lowered_from: Vec<Option<Arc<str>>>,
     /// Each lowered function's position-free IR (the analysis cache's
-    /// key), indexed like the units; computed when a function is lowered.
+    /// key) as a token of [`Self::interned`], indexed like the units;
+    /// computed when a function is lowered.
     ir: Vec<Vec<Arc<str>>>,
+    /// Tokens of the position-free IR texts of the lowered functions, by
+    /// text: the analysis keys hold a short token instead of a function's
+    /// whole IR, equal exactly when the texts are (see [`intern`]).
+    interned: HashMap<Arc<str>, Arc<str>>,
+    /// The next token's number.
+    next_token: u64,
     /// Edits re-lowered one function at a time (for tests and benches).
     quick_relowers: AtomicUsize,
     by_path: HashMap<String, usize>,
@@ -88,6 +95,8 @@ impl Workspace {
             lowered: Lowered::default(),
             lowered_from: Vec::new(),
             ir: Vec::new(),
+            interned: HashMap::new(),
+            next_token: 0,
             quick_relowers: AtomicUsize::new(0),
             by_path: HashMap::new(),
             dirty: BTreeSet::new(),
@@ -229,8 +238,14 @@ impl Workspace {
         for (i, (r, ir)) in dirty.into_iter().zip(results) {
             self.lowered_from[i] = matches!(r, Some(Ok(_))).then(|| self.files[i].text.clone());
             self.lowered.set(i, r);
-            self.ir[i] = ir;
+            self.ir[i] = ir
+                .into_iter()
+                .map(|t| intern(&mut self.interned, &mut self.next_token, t))
+                .collect();
         }
+        // Forget the texts no function has any more.
+        let live: std::collections::HashSet<&Arc<str>> = self.ir.iter().flatten().collect();
+        self.interned.retain(|_, token| live.contains(token));
     }
 
     /// Analyse and lint every file with the cached units.
@@ -342,4 +357,20 @@ impl Workspace {
 pub struct DocFixes {
     pub version: Option<i32>,
     pub fixes: Vec<Fix>,
+}
+
+/// The token of `text`, a position-free IR text, or `text` itself when it
+/// is a token already (a function kept from the previous lowering). A
+/// token starts with NUL, which no IR text does.
+fn intern(interned: &mut HashMap<Arc<str>, Arc<str>>, next: &mut u64, text: Arc<str>) -> Arc<str> {
+    if text.starts_with('\0') {
+        return text;
+    }
+    interned
+        .entry(text)
+        .or_insert_with(|| {
+            *next += 1;
+            format!("\0ir{next}").into()
+        })
+        .clone()
 }
