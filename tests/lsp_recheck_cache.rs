@@ -173,6 +173,45 @@ fn cached_rechecks_equal_fresh_checks_after_random_edits() {
     recheck_sequence(&model, &opts, documents(), 24, edit);
 }
 
+/// Edits undone (the text goes back to an earlier one) reuse nothing
+/// stale: the interned IR texts of the functions edited away are
+/// forgotten, the restored ones are interned again, and every re-check
+/// equals a fresh check.
+#[test]
+fn undone_edits_equal_fresh_checks_and_forget_old_ir() {
+    let model = LockModel::builtin();
+    let opts = CheckOptions::default();
+    let mut ws = Workspace::new(model.clone(), opts.clone(), Encoding::Utf8);
+    let uri = Uri::from_str("file:///ws/a.c").unwrap();
+    let [original, _] = documents();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut text = original.clone();
+    for step in 0..16 {
+        text = if step % 3 == 2 {
+            original.clone()
+        } else {
+            body_edit(&text, &mut rng)
+        };
+        ws.set_text(uri.clone(), Arc::from(text.as_str()), step + 1);
+        ws.relower();
+        let cached = ws.check();
+        let file = SourceFile::new(uri_to_path(&uri).as_str(), text.as_str());
+        let fresh = check::check(&[file.clone()], &model, &opts);
+        assert!(
+            same(&cached, &fresh),
+            "step {step}: cached re-check differs from a fresh check"
+        );
+        let functions = faultlock::frontend::lower(&file, &model.defines)
+            .functions
+            .len();
+        assert!(
+            ws.interned_texts() <= functions,
+            "step {step}: {} IR texts interned for {functions} functions",
+            ws.interned_texts()
+        );
+    }
+}
+
 /// Apply `steps` random edits (from `edit`) to one of the two documents
 /// at a time; after each, the workspace's re-check must equal a fresh
 /// check. Returns how many edits were re-lowered one function at a time.

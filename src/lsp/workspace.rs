@@ -184,6 +184,12 @@ impl Workspace {
         self.quick_relowers.load(Ordering::Relaxed)
     }
 
+    /// How many distinct IR texts are interned (for tests: at most one
+    /// per lowered function).
+    pub fn interned_texts(&self) -> usize {
+        self.interned.len()
+    }
+
     /// Whether any document is open.
     pub fn has_open(&self) -> bool {
         !self.open.is_empty()
