@@ -196,7 +196,7 @@ fn undone_edits_equal_fresh_checks_and_forget_old_ir() {
         ws.relower();
         let cached = ws.check();
         let file = SourceFile::new(uri_to_path(&uri).as_str(), text.as_str());
-        let fresh = check::check(&[file.clone()], &model, &opts);
+        let fresh = check::check(std::slice::from_ref(&file), &model, &opts);
         assert!(
             same(&cached, &fresh),
             "step {step}: cached re-check differs from a fresh check"
