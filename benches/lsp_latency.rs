@@ -1,19 +1,27 @@
-//! Re-check latency of `faultlock lsp` after an edit of an `mm/memory.c`-
-//! sized file (~6,500 lines; see `common/mod.rs`). Target: re-check ≤ 0.1×
-//! a cold `faultlock check` of the same file (issue 15).
+//! Re-check latency of `faultlock lsp` after one-line edits of an
+//! `mm/memory.c`-sized file (~6,500 lines; see `common/mod.rs`). Target:
+//! re-check ≤ 0.1× a cold `faultlock check` of the same file (issue 15).
 //!
-//! * `recheck_after_edit`: the server's own code path, in process — the
-//!   worker stores the edited text, re-lowers that file only, analyses and
-//!   lints the workspace with the cached IR of the other files, and diffs
-//!   the diagnostics against those last published.
-//! * `end_to_end` (printed before the table): the real binary over
-//!   JSON-RPC, from sending `didChange` to receiving the diagnostics of
-//!   that version; this includes the worker's debounce
-//!   (`faultlock::lsp::worker::DEBOUNCE`).
+//! The edits are cumulative: each inserts one statement line in another
+//! function, spread over the file (the first few warm the caches and are
+//! not counted). Printed before the table:
 //!
-//! `FAULTLOCK_BENCH_WORKSPACE=dir` indexes `dir` as the workspace first
-//! (e.g. the corpus's `mm/`, with `FAULTLOCK_BENCH_INPUT` set to its
-//! `memory.c`), to see how the whole-workspace analysis scales.
+//! * the re-check's phases in process (re-lower, analysis and lints,
+//!   diff), median and range over the edits, and its CPU time;
+//! * end to end: the real binary over JSON-RPC, from sending `didChange`
+//!   (an incremental change, as editors send it) to receiving the
+//!   diagnostics of that version, median, range and every edit's time;
+//!   this includes the worker's debounce
+//!   (`faultlock::lsp::worker::DEBOUNCE`);
+//! * a cold `faultlock check` of the file, and the ratio.
+//!
+//! `FAULTLOCK_BENCH_WORKSPACE=dir` makes `dir` the workspace (indexed in
+//! process, `rootUri` for the binary), e.g. the corpus's `mm/`, with
+//! `FAULTLOCK_BENCH_INPUT` set to its `memory.c`. `FAULTLOCK_STAGE_TIMES=1`
+//! prints the analysis stages of each in-process check.
+//!
+//! `recheck_after_edit` (divan's table): the in-process re-check,
+//! alternating between the input and its first edit.
 //!
 //! Run with `cargo bench --bench lsp_latency`.
 
@@ -40,41 +48,106 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// One-line edits measured, each in another function.
+const EDITS: usize = 12;
+/// Edits made first and not counted (the first check after indexing
+/// fills the caches).
+const WARMUP: usize = 2;
+
 fn main() {
-    let (a, b) = versions();
+    let edits = edits(WARMUP + EDITS);
     eprintln!(
-        "input: {} ({} lines); each edit inserts one line in the middle",
+        "input: {} ({} lines); each edit inserts one statement line in another function ({} edits, {} more to warm up)",
         input().file.path,
-        a.lines().count()
+        input().file.text.lines().count(),
+        EDITS,
+        WARMUP
     );
-    phases(&a, &b, 10);
-    if let Some(ms) = end_to_end(&a, &b, 20) {
+    phases(&edits);
+    if let Some(times) = end_to_end(&edits) {
+        let (med, lo, hi) = spread(times.clone());
         eprintln!(
-            "end to end through `faultlock lsp` (debounce {} ms included): median {ms:.1} ms over 20 edits",
-            worker::DEBOUNCE.as_millis()
+            "end to end through `faultlock lsp` (debounce {} ms included): median {med:.1} ms (min {lo:.1}, max {hi:.1}) over {} edits",
+            worker::DEBOUNCE.as_millis(),
+            times.len()
         );
-        if let Some((cold, lo, hi)) = cold_check(&a, 9) {
+        eprintln!("  per edit (ms): {}", fmt_list(&times));
+        if let Some((cold, clo, chi)) = cold_check(&input().file.text, 9) {
             eprintln!(
-                "cold `faultlock check` of the same file: median {cold:.1} ms (min {lo:.1}, max {hi:.1}) over 9 runs; \
-                 re-check / cold check = {:.2} (target 0.10)",
-                ms / cold
+                "cold `faultlock check` of the same file: median {cold:.1} ms (min {clo:.1}, max {chi:.1}) over 9 runs; \
+                 re-check / cold check = {:.3} (min {:.3}, max {:.3}; target 0.10)",
+                med / cold,
+                lo / cold,
+                hi / cold
             );
         }
     }
     divan::main();
 }
 
-/// The input, and the input with one line inserted in its middle (so every
-/// finding below it moves and its diagnostics are published again).
-fn versions() -> (Arc<str>, Arc<str>) {
+/// Median, min and max.
+fn spread(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn fmt_list(v: &[f64]) -> String {
+    v.iter()
+        .map(|t| format!("{t:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One edit: the line inserted before (0-based, in the text before the
+/// edit), and the text after it.
+struct Edit {
+    line: usize,
+    text: Arc<str>,
+}
+
+const INSERTED: &str = "\tfaultlock_bench_edit();\n";
+
+/// `n` cumulative one-line edits of the input, spread over the file, each
+/// in another function: a statement line inserted before a statement that
+/// follows another statement of the same body.
+fn edits(n: usize) -> Vec<Edit> {
     let text = &*input().file.text;
-    let mut mid = text.len() / 2;
-    while !text.is_char_boundary(mid) {
-        mid += 1;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let stmt = |l: &str| l.starts_with('\t') && l.trim_end().ends_with(';') && !l.contains('#');
+    // Candidate lines, with the function each is in (counted by the `}`
+    // lines that close bodies).
+    let mut func = 0;
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    for i in 1..lines.len() {
+        if lines[i - 1].starts_with('}') {
+            func += 1;
+        }
+        if stmt(lines[i - 1]) && stmt(lines[i]) {
+            candidates.push((i, func));
+        }
     }
-    let at = text[mid..].find('\n').map_or(text.len(), |i| mid + i + 1);
-    let b = format!("{}\n{}", &text[..at], &text[at..]);
-    (Arc::from(text), Arc::from(b))
+    let mut picked: Vec<usize> = Vec::new();
+    let mut last_func = None;
+    for (k, &(line, f)) in candidates.iter().enumerate() {
+        // Evenly spread, one per function.
+        let slot = k * n / candidates.len().max(1);
+        if slot >= picked.len() && last_func != Some(f) && picked.len() < n {
+            picked.push(line);
+            last_func = Some(f);
+        }
+    }
+    let mut current: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut out = Vec::new();
+    for (done, line) in picked.into_iter().enumerate() {
+        // Earlier edits inserted `done` lines above this one.
+        let at = line + done;
+        current.insert(at, INSERTED.to_string());
+        out.push(Edit {
+            line: at,
+            text: Arc::from(current.concat()),
+        });
+    }
+    out
 }
 
 fn uri() -> Uri {
@@ -97,10 +170,12 @@ fn workspace() -> Workspace {
     ws
 }
 
-/// The worker's re-check after `didChange`, in process.
+/// The worker's re-check after `didChange`, in process (alternating
+/// between the input and its first edit).
 #[divan::bench(sample_count = 30)]
 fn recheck_after_edit(bencher: divan::Bencher) {
-    let (a, b) = versions();
+    let a: Arc<str> = input().file.text.clone();
+    let b = edits(1).remove(0).text;
     let uri = uri();
     let mut ws = workspace();
     ws.set_text(uri.clone(), a.clone(), 1);
@@ -114,43 +189,53 @@ fn recheck_after_edit(bencher: divan::Bencher) {
     });
 }
 
-/// Median time of each phase of the re-check, printed.
-fn phases(a: &Arc<str>, b: &Arc<str>, edits: usize) {
+/// Median (min-max) time of each phase of the re-check over the edits,
+/// in process, printed.
+fn phases(edits: &[Edit]) {
     let uri = uri();
     let mut ws = workspace();
-    ws.set_text(uri.clone(), a.clone(), 1);
+    ws.set_text(uri.clone(), input().file.text.clone(), 1);
     worker::recheck(&mut ws, &|| false);
-    let mut times: [Vec<f64>; 3] = Default::default();
-    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
-    let cpu_start = cpu_ms();
-    for version in 2..2 + edits as i32 {
-        let text = if version % 2 == 0 { b } else { a };
-        ws.set_text(uri.clone(), text.clone(), version);
-        let t = Instant::now();
+    let mut times: [Vec<f64>; 4] = Default::default();
+    let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
+    let mut cpu_start = None;
+    for (k, edit) in edits.iter().enumerate() {
+        if k == WARMUP {
+            cpu_start = cpu_ms();
+        }
+        ws.set_text(uri.clone(), edit.text.clone(), k as i32 + 2);
+        let t0 = Instant::now();
         ws.relower();
-        times[0].push(ms(t));
-        let t = Instant::now();
+        let t1 = Instant::now();
         let report = ws.check();
-        times[1].push(ms(t));
-        let t = Instant::now();
+        let t2 = Instant::now();
         ws.diff(&report);
-        times[2].push(ms(t));
+        let t3 = Instant::now();
+        if k >= WARMUP {
+            times[0].push(ms(t0, t1));
+            times[1].push(ms(t1, t2));
+            times[2].push(ms(t2, t3));
+            times[3].push(ms(t0, t3));
+        }
     }
-    let cpu = cpu_start.zip(cpu_ms()).map(|(a, b)| (b - a) / edits as f64);
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    let n = edits.len() - WARMUP;
+    let cpu = cpu_start.zip(cpu_ms()).map(|(a, b)| (b - a) / n as f64);
+    let show = |v: &Vec<f64>| {
+        let (m, lo, hi) = spread(v.clone());
+        format!("{m:.1} ms ({lo:.1}-{hi:.1})")
     };
     eprintln!(
-        "re-check phases, median of {edits}: re-lower the edited file {:.1} ms, analysis and lints {:.1} ms, diff {:.1} ms",
-        median(&mut times[0]),
-        median(&mut times[1]),
-        median(&mut times[2])
+        "re-check phases in process, median (min-max) of {n}: re-lower the edited file {}, \
+         analysis and lints {}, diff {}; total {}",
+        show(&times[0]),
+        show(&times[1]),
+        show(&times[2]),
+        show(&times[3])
     );
     if let Some(cpu) = cpu {
         // Wall times above depend on what else runs on the machine; the
         // CPU time, summed over threads, does not.
-        eprintln!("re-check CPU time (all threads), mean of {edits}: {cpu:.1} ms");
+        eprintln!("re-check CPU time (all threads), mean of {n}: {cpu:.1} ms");
     }
 }
 
@@ -164,9 +249,11 @@ fn cpu_ms() -> Option<f64> {
     Some(ticks * 10.0)
 }
 
-/// Median milliseconds from `didChange` to its diagnostics, through the
-/// binary; `None` (with a message) when the server cannot be driven.
-fn end_to_end(a: &str, b: &str, edits: usize) -> Option<f64> {
+/// Milliseconds from each `didChange` (after the warm-up ones) to its
+/// diagnostics, through the binary, with the workspace folder of
+/// `FAULTLOCK_BENCH_WORKSPACE` if set; `None` (with a message) when the
+/// server cannot be driven.
+fn end_to_end(edits: &[Edit]) -> Option<Vec<f64>> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_faultlock"))
         .arg("lsp")
         .stdin(Stdio::piped())
@@ -177,10 +264,14 @@ fn end_to_end(a: &str, b: &str, edits: usize) -> Option<f64> {
     let mut stdin = child.stdin.take()?;
     let mut out = BufReader::new(child.stdout.take()?);
     let uri = uri();
+    let root = std::env::var_os("FAULTLOCK_BENCH_WORKSPACE")
+        .and_then(|d| std::path::absolute(PathBuf::from(d)).ok())
+        .and_then(|d| path_to_uri(&d))
+        .map(|u| u.as_str().to_string());
     let mut send = |v: Value| stdin.write_all(&frame(&v)).and_then(|()| stdin.flush());
     // Waits for the diagnostics of `version` (bounded by a deadline).
     let mut wait = |version: i64| -> Option<()> {
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + Duration::from_secs(300);
         while Instant::now() < deadline {
             let m = read_message(&mut out)?;
             if m["method"] == "textDocument/publishDiagnostics"
@@ -195,27 +286,34 @@ fn end_to_end(a: &str, b: &str, edits: usize) -> Option<f64> {
     let mut times = Vec::new();
     let run = (|| -> Option<()> {
         send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                    "params": {"processId": null, "rootUri": null, "capabilities": {}}}))
+                    "params": {"processId": null, "rootUri": root, "capabilities": {}}}))
         .ok()?;
         send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}})).ok()?;
         send(
             json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-            "textDocument": {"uri": uri.as_str(), "languageId": "c", "version": 1, "text": a}}}),
+            "textDocument": {"uri": uri.as_str(), "languageId": "c", "version": 1,
+                             "text": &*input().file.text}}}),
         )
         .ok()?;
         wait(1)?;
-        for i in 0..edits {
-            let version = i as i64 + 2;
-            let text = if version % 2 == 0 { b } else { a };
+        for (k, edit) in edits.iter().enumerate() {
+            let version = k as i64 + 2;
             let start = Instant::now();
+            // The edit as an editor sends it: one inserted line.
             send(
                 json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
                 "textDocument": {"uri": uri.as_str(), "version": version},
-                "contentChanges": [{"text": text}]}}),
+                "contentChanges": [{"range": {"start": {"line": edit.line, "character": 0},
+                                              "end": {"line": edit.line, "character": 0}},
+                                    "text": INSERTED}]}}),
             )
             .ok()?;
+            // The worker reads the workspace after the first check, so
+            // the first edit's diagnostics also wait for that.
             wait(version)?;
-            times.push(start.elapsed().as_secs_f64() * 1000.0);
+            if k >= WARMUP {
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
         }
         Some(())
     })();
@@ -225,8 +323,7 @@ fn end_to_end(a: &str, b: &str, edits: usize) -> Option<f64> {
         eprintln!("end to end: the server did not answer as expected");
         return None;
     }
-    times.sort_by(f64::total_cmp);
-    times.get(times.len() / 2).copied()
+    Some(times)
 }
 
 /// Median, min and max milliseconds of `faultlock check` on the input

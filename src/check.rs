@@ -116,6 +116,26 @@ impl Prefilter {
     }
 }
 
+/// With `FAULTLOCK_STAGE_TIMES` set, print how long a stage of the
+/// pipeline took since `since` (for profiling the language server's
+/// re-check; output never depends on it).
+pub fn stage_time(stage: &str, since: std::time::Instant) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("FAULTLOCK_STAGE_TIMES").is_some()) {
+        eprintln!(
+            "faultlock: {stage}: {:.1} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// With `FAULTLOCK_STAGE_TIMES` set, print `n` of `of` (cache hits).
+pub fn stage_count(what: &str, n: usize, of: usize) {
+    if std::env::var_os("FAULTLOCK_STAGE_TIMES").is_some() {
+        eprintln!("faultlock: {what}: {n} of {of}");
+    }
+}
+
 /// Check a set of files together (interprocedural context spans all of
 /// them).
 pub fn check(files: &[SourceFile], model: &LockModel, opts: &CheckOptions) -> Report {
@@ -251,7 +271,8 @@ pub fn check_lowered(
 }
 
 /// [`check_lowered`], reusing per-function analysis results kept in
-/// `cache` by the previous call (see [`analysis::analyze_cached`]); the
+/// `cache` by the previous call (see [`analysis::analyze_cached`]; `ir`:
+/// each function's [`analysis::ir_text`], indexed like the units); the
 /// report is the same.
 pub fn check_lowered_cached(
     files: &[SourceFile],
@@ -259,8 +280,9 @@ pub fn check_lowered_cached(
     model: &LockModel,
     opts: &CheckOptions,
     cache: &mut analysis::FnCache,
+    ir: &[Vec<Arc<str>>],
 ) -> Report {
-    check_lowered_with(files, lowered, model, opts, Some(cache))
+    check_lowered_with(files, lowered, model, opts, Some((cache, ir)))
 }
 
 fn check_lowered_with(
@@ -268,7 +290,7 @@ fn check_lowered_with(
     lowered: &Lowered,
     model: &LockModel,
     opts: &CheckOptions,
-    cache: Option<&mut analysis::FnCache>,
+    cache: Option<(&mut analysis::FnCache, &[Vec<Arc<str>>])>,
 ) -> Report {
     let units = &lowered.units;
     let parsed = &lowered.parsed;
@@ -308,7 +330,7 @@ fn check_lowered_with(
             .collect(),
     };
     let findings = match cache {
-        Some(cache) => analysis::analyze_cached(units, model, cache),
+        Some((cache, ir)) => analysis::analyze_cached(units, model, cache, ir),
         None => analysis::analyze(units, model),
     };
     let notes: Vec<String> = findings
@@ -333,20 +355,23 @@ fn check_lowered_with(
             ));
         }
     }
+    let t = std::time::Instant::now();
     let cx = LintCx {
         files,
         units,
         findings: &findings,
         model,
     };
-    let mut diagnostics: Vec<Diagnostic> =
-        suppress::apply(files, units, parsed, lints::run_all(&cx))
-            .into_iter()
-            .filter_map(|mut d| {
-                d.level = opts.levels.level(d.lint);
-                (d.level != Level::Allow).then_some(d)
-            })
-            .collect();
+    let linted = lints::run_all(&cx);
+    stage_time("lints", t);
+    let t = std::time::Instant::now();
+    let mut diagnostics: Vec<Diagnostic> = suppress::apply(files, units, parsed, linted)
+        .into_iter()
+        .filter_map(|mut d| {
+            d.level = opts.levels.level(d.lint);
+            (d.level != Level::Allow).then_some(d)
+        })
+        .collect();
     diagnostics.sort_by(|a, b| {
         (&a.file, a.span.start, a.lint, &a.message, a.span.end).cmp(&(
             &b.file,
@@ -357,6 +382,7 @@ fn check_lowered_with(
         ))
     });
     diagnostics.dedup();
+    stage_time("suppressions and levels", t);
     Report {
         diagnostics,
         stats,

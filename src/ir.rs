@@ -521,3 +521,88 @@ impl Function {
         s
     }
 }
+
+/// `s` moved by `delta` bytes (saturating at the ends of the `u32` range).
+pub fn shift_span(s: Span, delta: i64) -> Span {
+    let mv = |x: u32| (i64::from(x) + delta).clamp(0, i64::from(u32::MAX)) as u32;
+    Span {
+        start: mv(s.start),
+        end: mv(s.end),
+    }
+}
+
+/// Moving spans, for a driver that keeps IR across edits (the language
+/// server): text inserted or removed before a function moves all of its
+/// spans by the same amount.
+impl Function {
+    /// Apply `f` to every span of the function (annotations included).
+    pub fn map_spans(&mut self, f: &mut impl FnMut(Span) -> Span) {
+        self.span = f(self.span);
+        self.name_span = f(self.name_span);
+        for v in self.params.iter_mut().chain(self.locals.iter_mut()) {
+            v.span = f(v.span);
+        }
+        for a in &mut self.annotations {
+            a.span = f(a.span);
+        }
+        for b in &mut self.blocks {
+            for s in &mut b.stmts {
+                s.span = f(s.span);
+                match &mut s.kind {
+                    StmtKind::Call { arg_spans, .. } => {
+                        arg_spans.iter_mut().for_each(|sp| *sp = f(*sp));
+                    }
+                    StmtKind::Annotation(a) => a.span = f(a.span),
+                    _ => {}
+                }
+            }
+            match &mut b.term {
+                Terminator::Branch {
+                    cond, stmt_span, ..
+                } => {
+                    cond.span = f(cond.span);
+                    if let Some(sp) = stmt_span {
+                        *sp = f(*sp);
+                    }
+                }
+                Terminator::Return { span, .. } => *span = f(*span),
+                _ => {}
+            }
+        }
+    }
+
+    /// Move every span by `delta` bytes.
+    pub fn shift(&mut self, delta: i64) {
+        self.map_spans(&mut |s| shift_span(s, delta));
+    }
+}
+
+impl Unit {
+    /// Move every span at or after `from` by `delta` bytes (text of
+    /// `delta` bytes inserted, or `-delta` removed, before `from`).
+    pub fn shift_from(&mut self, from: u32, delta: i64) {
+        let mv = |s: Span| {
+            if s.start >= from {
+                shift_span(s, delta)
+            } else {
+                s
+            }
+        };
+        for f in self.functions.iter_mut().filter(|f| f.span.start >= from) {
+            f.shift(delta);
+        }
+        for r in &mut self.registrations {
+            r.span = mv(r.span);
+        }
+        for d in &mut self.declarations {
+            d.span = mv(d.span);
+            d.name_span = mv(d.name_span);
+            for v in &mut d.params {
+                v.span = mv(v.span);
+            }
+            for a in &mut d.annotations {
+                a.span = mv(a.span);
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
-//! The language server's re-check reuses per-function analysis results
-//! (`analysis::analyze_cached`); after every edit of a random sequence its
-//! report must equal a fresh `check::check` of the same texts.
+//! The language server's re-check re-lowers only the edited function
+//! (`lsp::incremental`) and reuses per-function summaries and analysis
+//! results (`analysis::analyze_cached`); after every edit of a random
+//! sequence its report must equal a fresh `check::check` of the same texts.
 
 use faultlock::check::{self, CheckOptions, Report};
 use faultlock::lsp::text::Encoding;
@@ -14,6 +15,11 @@ use std::sync::Arc;
 
 /// The C fixtures, concatenated in two documents (alternating files).
 fn documents() -> [String; 2] {
+    documents_where(|_| true)
+}
+
+/// The C fixtures `keep` accepts, concatenated in two documents.
+fn documents_where(keep: impl Fn(&str) -> bool) -> [String; 2] {
     let mut paths = Vec::new();
     let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/c")];
     while let Some(dir) = stack.pop() {
@@ -27,9 +33,14 @@ fn documents() -> [String; 2] {
         }
     }
     paths.sort();
+    let texts: Vec<String> = paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .filter(|t| keep(t))
+        .collect();
     let mut docs = [String::new(), String::new()];
-    for (i, p) in paths.iter().enumerate() {
-        docs[i % 2].push_str(&std::fs::read_to_string(p).unwrap());
+    for (i, t) in texts.iter().enumerate() {
+        docs[i % 2].push_str(t);
         docs[i % 2].push('\n');
     }
     docs
@@ -83,18 +94,141 @@ fn same(a: &Report, b: &Report) -> bool {
         && a.stats == b.stats
 }
 
+/// Statement lines inserted inside a body: neutral ones, ones that change
+/// the function's findings or its summary (and so its callers'), and
+/// ones the server must lower with the whole file (a `#`, a comment
+/// delimiter).
+const BODY_INSERTS: &[&str] = &[
+    "\t;",
+    "\tx = 1;",
+    "\tvma_end_read(vma);",
+    "\tvma_end_read(vmf->vma);",
+    "\tmmap_read_unlock(mm);",
+    "\tmmap_read_lock(mm);",
+    "\tx = vma->vm_start;",
+    "\treturn VM_FAULT_RETRY;",
+    "\tif (x) {\n\t\tvma_end_read(vma);\n\t}",
+    "\tfoo(\"#\");",
+    "\t/* comment */",
+];
+
+/// An edit most of which lands inside a function body (between two
+/// statement lines), the rest at the top (every function moves), in a
+/// preprocessor line (`#if 0` and `#if 1` swapped, a `#define` added) or
+/// removing a line.
+fn body_edit(text: &str, rng: &mut Rng) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let inside: Vec<usize> = (1..lines.len())
+        .filter(|&i| lines[i - 1].starts_with('\t') && lines[i].starts_with('\t'))
+        .collect();
+    let directives: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].starts_with('#'))
+        .collect();
+    match rng.below(10) {
+        0 => lines.insert(0, String::new()),
+        1 if !directives.is_empty() => {
+            let i = directives[rng.below(directives.len())];
+            lines[i] = match lines[i].as_str() {
+                "#if 0" => "#if 1".to_string(),
+                "#if 1" => "#if 0".to_string(),
+                l => format!("{l}\n#define FAULTLOCK_TEST_{i} 1"),
+            };
+        }
+        2 if !inside.is_empty() => {
+            lines.remove(inside[rng.below(inside.len())]);
+        }
+        _ if !inside.is_empty() => {
+            let at = inside[rng.below(inside.len())];
+            let new = BODY_INSERTS[rng.below(BODY_INSERTS.len())];
+            lines.insert(at, new.to_string());
+        }
+        _ => lines.insert(0, String::new()),
+    }
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn rechecks_after_edits_inside_bodies_equal_fresh_checks() {
+    let model = LockModel::builtin();
+    let opts = CheckOptions::default();
+    // Fixtures lowered cleanly (no opaque function), so that edits can be
+    // re-lowered function by function.
+    let clean = |t: &str| {
+        let unit = faultlock::frontend::lower(&SourceFile::new("f.c", t), &model.defines);
+        unit.functions.iter().all(|f| f.opaque_regions == 0)
+    };
+    let texts = documents_where(clean);
+    let quick = recheck_sequence(&model, &opts, texts, 60, body_edit);
+    // Most edits land in a body and are re-lowered alone.
+    assert!(
+        quick >= 20,
+        "only {quick} edits were re-lowered one function at a time"
+    );
+}
+
 #[test]
 fn cached_rechecks_equal_fresh_checks_after_random_edits() {
     let model = LockModel::builtin();
     let opts = CheckOptions::default();
+    recheck_sequence(&model, &opts, documents(), 24, edit);
+}
+
+/// Edits undone (the text goes back to an earlier one) reuse nothing
+/// stale: the interned IR texts of the functions edited away are
+/// forgotten, the restored ones are interned again, and every re-check
+/// equals a fresh check.
+#[test]
+fn undone_edits_equal_fresh_checks_and_forget_old_ir() {
+    let model = LockModel::builtin();
+    let opts = CheckOptions::default();
+    let mut ws = Workspace::new(model.clone(), opts.clone(), Encoding::Utf8);
+    let uri = Uri::from_str("file:///ws/a.c").unwrap();
+    let [original, _] = documents();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut text = original.clone();
+    for step in 0..16 {
+        text = if step % 3 == 2 {
+            original.clone()
+        } else {
+            body_edit(&text, &mut rng)
+        };
+        ws.set_text(uri.clone(), Arc::from(text.as_str()), step + 1);
+        ws.relower();
+        let cached = ws.check();
+        let file = SourceFile::new(uri_to_path(&uri).as_str(), text.as_str());
+        let fresh = check::check(std::slice::from_ref(&file), &model, &opts);
+        assert!(
+            same(&cached, &fresh),
+            "step {step}: cached re-check differs from a fresh check"
+        );
+        let functions = faultlock::frontend::lower(&file, &model.defines)
+            .functions
+            .len();
+        assert!(
+            ws.interned_texts() <= functions,
+            "step {step}: {} IR texts interned for {functions} functions",
+            ws.interned_texts()
+        );
+    }
+}
+
+/// Apply `steps` random edits (from `edit`) to one of the two documents
+/// at a time; after each, the workspace's re-check must equal a fresh
+/// check. Returns how many edits were re-lowered one function at a time.
+fn recheck_sequence(
+    model: &LockModel,
+    opts: &CheckOptions,
+    mut texts: [String; 2],
+    steps: i32,
+    edit: fn(&str, &mut Rng) -> String,
+) -> usize {
     let mut ws = Workspace::new(model.clone(), opts.clone(), Encoding::Utf8);
     let uris = [
         Uri::from_str("file:///ws/a.c").unwrap(),
         Uri::from_str("file:///ws/b.c").unwrap(),
     ];
-    let mut texts = documents();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for step in 0..24 {
+    for step in 0..steps {
         let version = step + 1;
         if step > 0 {
             let d = rng.below(2);
@@ -110,7 +244,7 @@ fn cached_rechecks_equal_fresh_checks_after_random_edits() {
             .zip(&texts)
             .map(|(u, t)| SourceFile::new(uri_to_path(u).as_str(), t.as_str()))
             .collect();
-        let fresh = check::check(&files, &model, &opts);
+        let fresh = check::check(&files, model, opts);
         assert!(
             same(&cached, &fresh),
             "step {step}: cached re-check differs from a fresh check\ncached: {:#?}\nfresh: {:#?}",
@@ -118,4 +252,5 @@ fn cached_rechecks_equal_fresh_checks_after_random_edits() {
             fresh.diagnostics
         );
     }
+    ws.quick_relowers()
 }

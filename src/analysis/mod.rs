@@ -28,6 +28,7 @@ pub mod path;
 pub mod program;
 mod state;
 pub mod summary;
+mod summary_cache;
 mod summary_cond;
 mod transfer;
 mod value;
@@ -39,9 +40,11 @@ pub use path::{Path, Step, StepKind};
 
 use crate::ir::{Function, Unit};
 use crate::model::LockModel;
+use crate::source::Span;
 use program::{FuncId, Program};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use summary::Summaries;
 use value::{ObjId, Objs};
 
@@ -158,27 +161,76 @@ pub fn analyze(units: &[Unit], model: &LockModel) -> Vec<Located> {
     analyze_with(units, model, None)
 }
 
-/// [`analyze`], reusing the final-pass results of functions whose inputs
-/// are unchanged since the last call with the same `cache` (the language
-/// server's re-check). The results are those of [`analyze`]: see
-/// [`memo`] for what a cached result is keyed on.
-pub fn analyze_cached(units: &[Unit], model: &LockModel, cache: &mut FnCache) -> Vec<Located> {
-    analyze_with(units, model, Some(cache))
+/// [`analyze`], reusing the inferred summaries and final-pass results of
+/// functions whose inputs are unchanged since the last call with the same
+/// `cache` (the language server's re-check). `ir` holds each function's
+/// [`ir_text`], or a token standing for it that is equal exactly when the
+/// texts are (the caller interns them), indexed like `units` (computed
+/// again where missing). The
+/// results are those of [`analyze`]: see [`memo`] for what a cached result
+/// is keyed on.
+pub fn analyze_cached(
+    units: &[Unit],
+    model: &LockModel,
+    cache: &mut FnCache,
+    ir: &[Vec<Arc<str>>],
+) -> Vec<Located> {
+    analyze_with(units, model, Some((cache, ir)))
 }
 
-fn analyze_with(units: &[Unit], model: &LockModel, cache: Option<&mut FnCache>) -> Vec<Located> {
+pub use memo::ir_text;
+
+fn analyze_with(
+    units: &[Unit],
+    model: &LockModel,
+    cache: Option<(&mut FnCache, &[Vec<Arc<str>>])>,
+) -> Vec<Located> {
+    let t = std::time::Instant::now();
     let program = Program::new(units);
     let contexts = entry_contexts(&program, units, model);
-    let (summaries, levels) = summary::infer(&program, model, &contexts);
+    // Each function's position-free IR, by id, when caching.
+    let ir: Vec<Arc<str>> = match &cache {
+        Some((_, ir)) => units
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| {
+                let given = ir.get(i).filter(|v| v.len() == u.functions.len());
+                (0..u.functions.len()).map(move |k| match given {
+                    Some(v) => v[k].clone(),
+                    None => ir_text(&u.functions[k]),
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    crate::check::stage_time("program and entry contexts", t);
+    let t = std::time::Instant::now();
+    let (cache, old_summaries) = match cache {
+        Some((c, _)) => {
+            let old = std::mem::take(&mut c.summaries);
+            (Some(c), Some(old))
+        }
+        None => (None, None),
+    };
+    let texts: Vec<std::sync::OnceLock<String>> =
+        (0..ir.len()).map(|_| Default::default()).collect();
+    let memo = old_summaries
+        .as_ref()
+        .map(|old| summary_cache::SummaryMemo::new(old, &ir, &texts));
+    let (summaries, levels) = summary::infer_memo(&program, model, &contexts, memo.as_ref());
+    let new_summaries = memo.map(summary_cache::SummaryMemo::into_new);
+    crate::check::stage_time("summaries", t);
+    let t = std::time::Instant::now();
     // Top down: callers first, so that the fault-flag values they pass
     // narrow the entry states of their callees.
     let max_level = levels.iter().copied().max().unwrap_or(0);
     let mut passed: HashMap<FuncId, (bool, bool)> = HashMap::new();
     let mut out: Vec<Located> = Vec::new();
     let mut next_cache = FnCache::default();
+    let fresh = std::sync::atomic::AtomicUsize::new(0);
     for level in (0..=max_level).rev() {
         let old = cache.as_deref();
-        let results: Vec<(Option<String>, FnResult)> = (0..program.funcs.len())
+        let results: Vec<(Option<(String, Span)>, FnResult)> = (0..program.funcs.len())
             .into_par_iter()
             .filter(|&id| levels[id] == level)
             .filter(|&id| {
@@ -188,13 +240,20 @@ fn analyze_with(units: &[Unit], model: &LockModel, cache: Option<&mut FnCache>) 
             .map(|id| {
                 let (file, f) = program.funcs[id];
                 let ctx = narrowed(&contexts, &passed, id);
-                let key = old.map(|_| memo::key(&summaries, model, file, f, ctx));
-                let hit = old.zip(key.as_ref()).and_then(|(c, k)| c.get(k));
+                let key = old.map(|_| memo::key(&summaries, model, file, f, &ir[id], ctx, &texts));
+                let hit = old.zip(key.as_ref()).and_then(|(c, k)| c.results.get(k));
+                let now = memo::extent(f);
                 let result = match hit {
-                    Some(r) => r.clone(),
-                    None => analyze_one(&summaries, model, file, f, ctx),
+                    Some((was, (found, flags))) => {
+                        let delta = i64::from(now.start) - i64::from(was.start);
+                        (memo::moved(found, *was, delta), flags.clone())
+                    }
+                    None => {
+                        fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        analyze_one(&summaries, model, file, f, ctx)
+                    }
                 };
-                (key, result)
+                (key.map(|k| (k, now)), result)
             })
             .collect();
         for (key, (found, flags)) in results {
@@ -204,14 +263,19 @@ fn analyze_with(units: &[Unit], model: &LockModel, cache: Option<&mut FnCache>) 
                 e.1 |= *flag != Some(true);
             }
             out.extend(found.iter().cloned());
-            if let Some(key) = key {
-                next_cache.insert(key, (found, flags));
+            if let Some((key, extent)) = key {
+                next_cache.results.insert(key, (extent, (found, flags)));
             }
         }
     }
     if let Some(cache) = cache {
+        let all = next_cache.results.len();
+        let hits = all - fresh.load(std::sync::atomic::Ordering::Relaxed).min(all);
+        crate::check::stage_count("final-pass results reused", hits, all);
+        next_cache.summaries = new_summaries.unwrap_or_default();
         *cache = next_cache;
     }
+    crate::check::stage_time("final pass", t);
     out.sort();
     out.dedup();
     out
@@ -221,8 +285,21 @@ fn analyze_with(units: &[Unit], model: &LockModel, cache: Option<&mut FnCache>) 
 /// passes to its callees.
 type FnResult = (Vec<Located>, PassedFlags);
 
-/// Final-pass results by [`memo::key`].
-pub type FnCache = HashMap<String, FnResult>;
+/// What one analysis leaves for the next (see [`analyze_cached`]).
+#[derive(Default)]
+pub struct FnCache {
+    /// Final-pass results by [`memo::key`], with the extent
+    /// ([`memo::extent`]) of the function they were made for.
+    results: HashMap<String, (Span, FnResult)>,
+    /// Inferred summaries by [`memo::key`].
+    summaries: summary_cache::Memo,
+}
+
+impl FnCache {
+    pub fn clear(&mut self) {
+        *self = FnCache::default();
+    }
+}
 
 /// The final pass over one function.
 fn analyze_one(

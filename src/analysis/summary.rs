@@ -189,6 +189,17 @@ pub fn infer<'p>(
     model: &LockModel,
     contexts: &Contexts,
 ) -> (Summaries<'p>, Vec<usize>) {
+    infer_memo(program, model, contexts, None)
+}
+
+/// [`infer`], reusing unchanged summaries through `memo` (see
+/// [`super::summary_cache`]).
+pub(super) fn infer_memo<'p>(
+    program: &'p Program<'p>,
+    model: &LockModel,
+    contexts: &Contexts,
+    memo: Option<&super::summary_cache::SummaryMemo>,
+) -> (Summaries<'p>, Vec<usize>) {
     let funcs = &program.funcs;
     // Call graph over function indices (model functions are not inferred).
     let callees: Vec<Vec<usize>> = funcs
@@ -237,7 +248,7 @@ pub fn infer<'p>(
             .collect();
         let results: Vec<Vec<(usize, Option<Summary>)>> = batch
             .par_iter()
-            .map(|scc| solve_scc(scc, model, contexts, &summaries, &callees))
+            .map(|scc| solve_scc(scc, model, contexts, &summaries, &callees, memo))
             .collect();
         for (i, s) in results.into_iter().flatten() {
             // Annotations override inference.
@@ -260,11 +271,16 @@ fn solve_scc(
     contexts: &Contexts,
     done: &Summaries,
     callees: &[Vec<usize>],
+    memo: Option<&super::summary_cache::SummaryMemo>,
 ) -> Vec<(usize, Option<Summary>)> {
     let recursive = scc.len() > 1 || callees[scc[0]].contains(&scc[0]);
     if !recursive {
         let i = scc[0];
-        return vec![(i, summarize(i, model, contexts, done))];
+        let s = match memo {
+            Some(m) => m.summarize(i, model, contexts, done),
+            None => summarize(i, model, contexts, done),
+        };
+        return vec![(i, s)];
     }
     // Recursion: iterate from "unknown" to a fixpoint, within a bound.
     let mut local = done.clone();
@@ -336,7 +352,7 @@ pub(super) fn called_names(f: &Function) -> Vec<&str> {
 
 /// [`summarize_inner`], with a failure (a defect in faultlock) giving no
 /// summary, so the callers treat the function as unknown.
-fn summarize(
+pub(super) fn summarize(
     id: FuncId,
     model: &LockModel,
     contexts: &Contexts,

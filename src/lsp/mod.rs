@@ -4,10 +4,12 @@
 //! * [`server`]: the main loop (lifecycle, documents, code actions);
 //! * [`worker`]: the checking thread (debouncing, stale checks dropped);
 //! * [`workspace`]: the files checked together, with cached IR;
+//! * [`incremental`]: re-lowering one edited function body;
 //! * [`convert`]: diagnostics → LSP diagnostics and quick fixes;
 //! * [`text`]: UTF-16/UTF-8 positions and incremental edits.
 
 pub mod convert;
+pub mod incremental;
 pub mod server;
 pub mod text;
 pub mod transport;

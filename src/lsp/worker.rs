@@ -24,8 +24,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Quiet time after a change before it is checked.
-pub const DEBOUNCE: Duration = Duration::from_millis(30);
+/// Quiet time after a change before it is checked: enough to take the
+/// changes an editor sends in one burst (a paste, a multi-cursor edit)
+/// together; a re-check costs about as much, and one made stale by a
+/// later change is dropped (see the module comment).
+pub const DEBOUNCE: Duration = Duration::from_millis(5);
 
 /// How long the workspace folders wait to be read for a first document
 /// to open, so that the first check is of that document alone (editors

@@ -5,6 +5,7 @@
 //! their whole-workspace interprocedural context.
 
 use super::convert::{self, Fix};
+use super::incremental;
 use super::text::{Encoding, LineIndex};
 use crate::check::{self, CheckOptions, Lowered, Prefilter, Report};
 use crate::driver::check::read_sources;
@@ -15,6 +16,7 @@ use lsp_types::{Diagnostic, PublishDiagnosticsParams, Uri};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub struct Workspace {
@@ -26,6 +28,22 @@ pub struct Workspace {
     files: Vec<SourceFile>,
     uris: Vec<Uri>,
     lowered: Lowered,
+    /// The text each file's unit in `lowered` was lowered from (when it
+    /// was parsed and lowered without failure): an edit of it is
+    /// re-lowered function by function (see [`super::incremental`]).
+    lowered_from: Vec<Option<Arc<str>>>,
+    /// Each lowered function's position-free IR (the analysis cache's
+    /// key) as a token of [`Self::interned`], indexed like the units;
+    /// computed when a function is lowered.
+    ir: Vec<Vec<Arc<str>>>,
+    /// Tokens of the position-free IR texts of the lowered functions, by
+    /// text: the analysis keys hold a short token instead of a function's
+    /// whole IR, equal exactly when the texts are (see [`intern`]).
+    interned: HashMap<Arc<str>, Arc<str>>,
+    /// The next token's number.
+    next_token: u64,
+    /// Edits re-lowered one function at a time (for tests and benches).
+    quick_relowers: AtomicUsize,
     by_path: HashMap<String, usize>,
     /// Files whose text changed since they were last lowered.
     dirty: BTreeSet<usize>,
@@ -75,6 +93,11 @@ impl Workspace {
             files: Vec::new(),
             uris: Vec::new(),
             lowered: Lowered::default(),
+            lowered_from: Vec::new(),
+            ir: Vec::new(),
+            interned: HashMap::new(),
+            next_token: 0,
+            quick_relowers: AtomicUsize::new(0),
             by_path: HashMap::new(),
             dirty: BTreeSet::new(),
             on_disk: Vec::new(),
@@ -117,6 +140,8 @@ impl Workspace {
         self.files.push(SourceFile::new(path, ""));
         self.uris.push(uri);
         self.lowered.set(i, None);
+        self.lowered_from.push(None);
+        self.ir.push(Vec::new());
         self.on_disk.push(false);
         self.by_path.insert(path.to_string(), i);
         i
@@ -153,22 +178,80 @@ impl Workspace {
         self.dirty.insert(i);
     }
 
+    /// How many edits were re-lowered one function at a time so far (see
+    /// [`super::incremental`]).
+    pub fn quick_relowers(&self) -> usize {
+        self.quick_relowers.load(Ordering::Relaxed)
+    }
+
+    /// How many distinct IR texts are interned (for tests: at most one
+    /// per lowered function).
+    pub fn interned_texts(&self) -> usize {
+        self.interned.len()
+    }
+
     /// Whether any document is open.
     pub fn has_open(&self) -> bool {
         !self.open.is_empty()
     }
 
-    /// Re-lower the files that changed (in parallel).
+    /// Re-lower the files that changed (in parallel): an edit inside one
+    /// function body re-lowers that function only.
     pub fn relower(&mut self) {
         use rayon::prelude::*;
         let dirty: Vec<usize> = std::mem::take(&mut self.dirty).into_iter().collect();
+        let mut old: Vec<_> = dirty
+            .iter()
+            .map(|&i| {
+                let text = self.lowered_from[i].take();
+                let ir = std::mem::take(&mut self.ir[i]);
+                (text, std::mem::take(&mut self.lowered.units[i]), ir)
+            })
+            .collect();
         let results: Vec<_> = dirty
             .par_iter()
-            .map(|&i| check::lower_one(&self.files[i], &self.defines, Some(&self.prefilter)))
+            .zip(&mut old)
+            .map(|(&i, (text, unit, ir))| {
+                let file = &self.files[i];
+                let quick = text
+                    .as_deref()
+                    .filter(|_| self.prefilter.is_match(file.text.as_bytes()))
+                    .and_then(|t| incremental::relower(t, unit, file, &self.defines));
+                match quick {
+                    Some((u, changed)) => {
+                        let mut ir = std::mem::take(ir);
+                        if ir.len() != u.functions.len() {
+                            ir = u.functions.iter().map(crate::analysis::ir_text).collect();
+                        } else if let Some(k) = changed {
+                            ir[k] = crate::analysis::ir_text(&u.functions[k]);
+                            self.quick_relowers.fetch_add(1, Ordering::Relaxed);
+                        }
+                        (Some(Ok(u)), ir)
+                    }
+                    None => {
+                        let r = check::lower_one(file, &self.defines, Some(&self.prefilter));
+                        let ir = match &r {
+                            Some(Ok(u)) => {
+                                u.functions.iter().map(crate::analysis::ir_text).collect()
+                            }
+                            _ => Vec::new(),
+                        };
+                        (r, ir)
+                    }
+                }
+            })
             .collect();
-        for (i, r) in dirty.into_iter().zip(results) {
+        for (i, (r, ir)) in dirty.into_iter().zip(results) {
+            self.lowered_from[i] = matches!(r, Some(Ok(_))).then(|| self.files[i].text.clone());
             self.lowered.set(i, r);
+            self.ir[i] = ir
+                .into_iter()
+                .map(|t| intern(&mut self.interned, &mut self.next_token, t))
+                .collect();
         }
+        // Forget the texts no function has any more.
+        let live: std::collections::HashSet<&Arc<str>> = self.ir.iter().flatten().collect();
+        self.interned.retain(|_, token| live.contains(token));
     }
 
     /// Analyse and lint every file with the cached units.
@@ -189,6 +272,7 @@ impl Workspace {
             &self.model,
             &self.opts,
             &mut cache,
+            &self.ir,
         )
     }
 
@@ -279,4 +363,20 @@ impl Workspace {
 pub struct DocFixes {
     pub version: Option<i32>,
     pub fixes: Vec<Fix>,
+}
+
+/// The token of `text`, a position-free IR text, or `text` itself when it
+/// is a token already (a function kept from the previous lowering). A
+/// token starts with NUL, which no IR text does.
+fn intern(interned: &mut HashMap<Arc<str>, Arc<str>>, next: &mut u64, text: Arc<str>) -> Arc<str> {
+    if text.starts_with('\0') {
+        return text;
+    }
+    interned
+        .entry(text)
+        .or_insert_with(|| {
+            *next += 1;
+            format!("\0ir{next}").into()
+        })
+        .clone()
 }

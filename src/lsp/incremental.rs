@@ -1,0 +1,144 @@
+//! Re-lowering after an edit inside one C function body: only that
+//! function goes through the front end again, the others keep their IR
+//! with their spans moved by the edit's length.
+//!
+//! The function is lowered from a copy of the new text in which every
+//! byte before it is blanked except preprocessor directive lines (in-file
+//! `#define`s and the `#if` structure stay as the whole-file run sees
+//! them) and the text after it is cut; offsets are unchanged, so its spans
+//! are those of a whole-file run. The result is used only when it is
+//! certain to equal the whole-file run's:
+//!
+//! * the file lowered cleanly before (no opaque function), so the
+//!   whole-file run takes its first parse only, and the edit leaves the
+//!   number of lone `{` lines (its sign of swallowed functions) alone;
+//! * the edit lies strictly inside the body's braces and its lines hold
+//!   no `#`, backslash or comment delimiter (no directive, continuation
+//!   or comment that could reach beyond the function);
+//! * the function comes out clean, alone, with the same name and
+//!   extent (moved by the edit), so its braces still match.
+//!
+//! Otherwise the caller lowers the whole file.
+
+use crate::frontend::{self, Defines, Lang};
+use crate::ir::Unit;
+use crate::source::SourceFile;
+
+/// The unit of `new`, from `unit` (the unit of `old`, taken when this
+/// succeeds), and the index of the re-lowered function (`None` when the
+/// text did not change), when the edit from `old` to `new` lies inside
+/// one function body; `None` when the whole file must be lowered.
+pub fn relower(
+    old: &str,
+    unit: &mut Unit,
+    new: &SourceFile,
+    defines: &Defines,
+) -> Option<(Unit, Option<usize>)> {
+    if old == &*new.text {
+        return Some((std::mem::take(unit), None));
+    }
+    if Lang::of_path(&new.path) != Some(Lang::C) {
+        return None;
+    }
+    let (o, n) = (old.as_bytes(), new.text.as_bytes());
+    if n.len() >= u32::MAX as usize / 2
+        || unit.functions.iter().any(|f| f.opaque_regions > 0)
+        || lone_braces(o) > unit.functions.len()
+    {
+        return None;
+    }
+    let prefix = o.iter().zip(n).take_while(|(a, b)| a == b).count();
+    let max_suffix = o.len().min(n.len()) - prefix;
+    let suffix = o
+        .iter()
+        .rev()
+        .zip(n.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (old_end, new_end) = (o.len() - suffix, n.len() - suffix);
+    let delta = n.len() as i64 - o.len() as i64;
+    let idx = unit.functions.iter().position(|f| {
+        let (start, end) = (f.span.start as usize, f.span.end as usize);
+        start <= prefix && old_end < end
+    })?;
+    let g = &unit.functions[idx];
+    let (start, end) = (g.span.start as usize, g.span.end as usize);
+    let open = start + o[start..end].iter().position(|&c| c == b'{')?;
+    if o.get(end - 1) != Some(&b'}') || prefix <= open || old_end >= end - 1 {
+        return None;
+    }
+    if !plain(lines(o, prefix, old_end)) || !plain(lines(n, prefix, new_end)) {
+        return None;
+    }
+    if lone_braces(lines(o, prefix, old_end)) != lone_braces(lines(n, prefix, new_end)) {
+        return None;
+    }
+    let new_fn_end = (end as i64 + delta) as usize;
+    let masked = SourceFile::new(new.path.clone(), masked(&new.text, start, new_fn_end));
+    let lower = || frontend::lower(&masked, defines);
+    let lowered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(lower)).ok()?;
+    let [mut f] = <[_; 1]>::try_from(lowered.functions).ok()?;
+    let g = &unit.functions[idx];
+    if f.opaque_regions > 0
+        || f.name != g.name
+        || f.name_span != g.name_span
+        || f.span.start != g.span.start
+        || f.span.end as usize != new_fn_end
+    {
+        return None;
+    }
+    // Annotations are read from the text before the function, which the
+    // edit did not touch (and the masked text does not have).
+    f.annotations = g.annotations.clone();
+    let mut out = std::mem::take(unit);
+    out.shift_from(end as u32, delta);
+    out.functions[idx] = f;
+    out.count_opaque();
+    Some((out, Some(idx)))
+}
+
+/// The whole lines holding `text[from..to]`.
+fn lines(text: &[u8], from: usize, to: usize) -> &[u8] {
+    let start = text[..from]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = text[to..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(text.len(), |i| to + i);
+    &text[start..end]
+}
+
+/// No directive, line continuation or block comment delimiter.
+fn plain(lines: &[u8]) -> bool {
+    !lines.contains(&b'#')
+        && !lines.contains(&b'\\')
+        && !lines.windows(2).any(|w| w == b"/*" || w == b"*/")
+}
+
+/// Lines that are exactly `{` (the front end's count of function bodies).
+fn lone_braces(lines: &[u8]) -> usize {
+    lines.split(|&c| c == b'\n').filter(|l| *l == b"{").count()
+}
+
+/// `text` cut at `end`, with everything before `start` blanked (newlines
+/// kept) except preprocessor directive lines and their continuations.
+fn masked(text: &str, start: usize, end: usize) -> String {
+    let mut out = Vec::with_capacity(end);
+    let mut continued = false;
+    for line in text.as_bytes()[..start].split_inclusive(|&c| c == b'\n') {
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let directive = continued || body.trim_ascii_start().starts_with(b"#");
+        if directive {
+            out.extend_from_slice(line);
+        } else {
+            out.extend(line.iter().map(|&c| if c == b'\n' { c } else { b' ' }));
+        }
+        continued = directive && body.trim_ascii_end().ends_with(b"\\");
+    }
+    out.extend_from_slice(&text.as_bytes()[start..end]);
+    // Whole lines are copied or blanked byte by byte: still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
