@@ -607,7 +607,8 @@ fn hunks_that_do_not_apply_are_checked_alone_the_rest_in_the_tree() {
         .unwrap()
         .replace(" \tbool ret = true;", " \tbool changed_in_tree = true;");
     let out = review_stdin_on_tree(diff.as_bytes(), "json");
-    assert_eq!(out.status.code(), Some(0));
+    // Errors: see the two `mmap_assert_under_vma_lock` findings below.
+    assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("2 hunks alone"), "{err}");
     assert!(
@@ -625,6 +626,11 @@ fn hunks_that_do_not_apply_are_checked_alone_the_rest_in_the_tree() {
         ("manual_fault_lock_assert", alone, 38),
         // Without the two hunks before them, two lines higher.
         ("manual_fault_lock_assert", "fs/userfaultfd.c", 56),
+        // The two hunks that landed call the tree's own helpers, which the
+        // hunks left alone did not change there: they still assert
+        // `ctx->mm`'s mmap_lock, now reached under the per-VMA lock.
+        ("mmap_assert_under_vma_lock", "fs/userfaultfd.c", 80),
+        ("mmap_assert_under_vma_lock", "fs/userfaultfd.c", 82),
         ("manual_fault_lock_release", "fs/userfaultfd.c", 85),
     ]
     .map(|(l, f, n)| (l.to_string(), f.to_string(), n));
