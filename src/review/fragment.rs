@@ -20,11 +20,6 @@ pub const MAX_FRAGMENT_LINE: usize = 1 << 20;
 /// unknown value, so both ways are explored (`} else {` needs an `if`).
 const UNKNOWN_COND: &str = "faultlock_hidden_condition";
 
-/// The hidden lines of a function above a hunk that starts inside it: an
-/// unknown function given the fault, so the fault lock's status is unknown
-/// where the hunk starts.
-const HIDDEN_CODE: &str = "faultlock_hidden_code";
-
 /// One kept line of a hunk, scanned.
 struct Scanned {
     /// The code of the line: comments, strings and character literals
@@ -424,11 +419,6 @@ pub fn fragment_with(
             let mut o = format!("{head} {{");
             if let Some(b) = vma_binding(&head, &s) {
                 o.push_str(&b);
-            }
-            // The hidden lines above may have released the fault lock (and
-            // returned on that path): its status is unknown here.
-            if let Some(vmf) = fault_param(&head, "vm_fault") {
-                o.push_str(&format!(" {HIDDEN_CODE}({vmf});"));
             }
             for _ in 1..open + isize::from(hidden.is_some()) {
                 o.push_str(&format!(" if ({UNKNOWN_COND}) {{"));
