@@ -17,7 +17,7 @@ use crate::ir::{Annotation, Function, Operand, Proj, StmtKind, TypeRef, Unit, Va
 use crate::model::annotation::{self, AnnotationKind, LockAnnotation};
 use crate::model::{Api, When};
 use crate::source::Span;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 /// The valid annotations of one function, with where they are written.

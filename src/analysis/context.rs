@@ -35,7 +35,7 @@ impl Default for EntryContext {
 
 /// Contexts from callback registrations and from the model's contracts.
 pub fn entry_contexts(program: &Program, units: &[Unit], model: &LockModel) -> Contexts {
-    let mut out = Contexts::new();
+    let mut out = Contexts::default();
     for (id, (_, f)) in program.funcs.iter().enumerate() {
         let Some(api) = model.api(&f.name) else {
             continue;

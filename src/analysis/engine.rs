@@ -7,7 +7,7 @@ use super::{FnAnalyzer, StepKind, MAX_STATES, MAX_VISITS, MAX_VISITS_PER_BLOCK};
 use crate::ir::{Callee, Function, StmtKind, Terminator};
 use crate::source::Span;
 use std::collections::VecDeque;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 /// A state reaching a `return`, with the returned value.
 pub struct Exit {
@@ -203,9 +203,7 @@ struct Seen {
 }
 
 fn hash_of(st: &State) -> u64 {
-    let mut h = DefaultHasher::new();
-    st.hash(&mut h);
-    h.finish()
+    foldhash::fast::FixedState::default().hash_one(st)
 }
 
 /// Queue `st` at block `b` unless an equal state is already there; past

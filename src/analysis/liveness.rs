@@ -3,7 +3,7 @@
 //! values nobody reads again are not kept apart.
 
 use crate::ir::{Callee, CondKind, Function, Operand, Place, StmtKind, Terminator};
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 pub struct Liveness {
     /// Names live on entry to each block.

@@ -4,7 +4,7 @@
 
 use super::annotations::Annotations;
 use crate::ir::{Function, Unit};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Index of a function in [`Program::funcs`].
 pub type FuncId = usize;

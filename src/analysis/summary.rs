@@ -17,8 +17,8 @@ use crate::ir::{Callee, Function, StmtKind};
 use crate::model::{
     Api, Effect, EffectKind, LockKind, LockModel, ParamCond, PathExpr, ResultsNeed, Term, When,
 };
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Summaries by function, looked up through the program's name

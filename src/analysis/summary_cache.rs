@@ -10,7 +10,7 @@ use super::program::FuncId;
 use super::summary::{self, Summaries, Summary};
 use super::Contexts;
 use crate::model::LockModel;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,7 @@
 //! Abstract values: symbolic objects, known integers and bit-flag facts.
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeMap;
 
 /// A symbolic object (a pointer or integer value whose identity matters),
 /// interned per analysed function.

@@ -6,7 +6,7 @@ use super::normalize::IterSite;
 use crate::frontend::Defines;
 use crate::ir::*;
 use crate::source::Span;
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use tree_sitter::Node;
 
 /// Subtrees deeper than this are lowered as one opaque region.

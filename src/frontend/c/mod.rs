@@ -82,29 +82,31 @@ pub fn lower_file_sliced(
         return Unit::default();
     }
     let mut blanked = Vec::new();
-    let mut lower = |pre: Vec<u8>, split: bool| {
-        let pre = match slice {
-            Some(slice) => {
-                let mut pre = pre;
-                let plan = slice::plan(&pre, slice);
-                slice::blank(&mut pre, &plan);
-                blanked.extend(plan);
-                pre
-            }
-            None => pre,
-        };
+    // `done`: bodies of functions already lowered cleanly, blanked after
+    // slicing (so that what is kept does not change) because a re-parse
+    // only serves the others.
+    let mut lower = |pre: Vec<u8>, split: bool, done: &[std::ops::Range<usize>]| {
+        let mut pre = pre;
+        if let Some(slice) = slice {
+            let plan = slice::plan(&pre, slice);
+            slice::blank(&mut pre, &plan);
+            blanked.extend(plan);
+        }
+        slice::blank(&mut pre, done);
         lower_text(pre, defines, split)
     };
     let pre = preproc::preprocess(src, defines, false);
     let kept = preproc::has_directive(&pre);
-    let mut unit = lower(pre, false);
+    let mut unit = lower(pre, false, &[]);
     let broken = unit.functions.iter().any(|f| f.opaque_regions > 0);
     if kept && (broken || unit.functions.is_empty() || dropped(src, &unit)) {
-        let alt = lower(preproc::preprocess(src, defines, true), false);
+        let done = clean_bodies(src, &unit);
+        let alt = lower(preproc::preprocess(src, defines, true), false, &done);
         merge(&mut unit, alt);
     }
     if dropped(src, &unit) {
-        let alt = lower(preproc::preprocess(src, defines, true), true);
+        let done = clean_bodies(src, &unit);
+        let alt = lower(preproc::preprocess(src, defines, true), true, &done);
         merge(&mut unit, alt);
     }
     if !blanked.is_empty() {
@@ -126,8 +128,28 @@ fn dropped(src: &[u8], unit: &Unit) -> bool {
     unit.functions.len() < braces
 }
 
+/// The text strictly inside the braces of each function lowered cleanly,
+/// unless a line inside starts with `}` (it may have swallowed others).
+fn clean_bodies(src: &[u8], unit: &Unit) -> Vec<std::ops::Range<usize>> {
+    unit.functions
+        .iter()
+        .filter(|f| f.opaque_regions == 0)
+        .filter_map(|f| {
+            let (from, end) = (f.name_span.end as usize, f.span.end as usize);
+            if end <= from || src.get(end - 1) != Some(&b'}') {
+                return None;
+            }
+            let open = from + memchr::memchr(b'{', &src[from..end])?;
+            let inner = open + 1..end - 1;
+            memchr::memmem::find(&src[inner.clone()], b"\n}")
+                .is_none()
+                .then_some(inner)
+        })
+        .collect()
+}
+
 fn merge(unit: &mut Unit, alt: Unit) {
-    use std::collections::HashMap;
+    use foldhash::HashMap;
     let mut by_name: HashMap<u32, crate::ir::Function> = alt
         .functions
         .into_iter()
@@ -144,8 +166,7 @@ fn merge(unit: &mut Unit, alt: Unit) {
         }
     }
     // Functions the first parse lost entirely.
-    let known: std::collections::HashSet<u32> =
-        unit.functions.iter().map(|f| f.name_span.start).collect();
+    let known: foldhash::HashSet<u32> = unit.functions.iter().map(|f| f.name_span.start).collect();
     let mut extra: Vec<_> = by_name
         .into_values()
         .filter(|f| !known.contains(&f.name_span.start))
@@ -154,8 +175,7 @@ fn merge(unit: &mut Unit, alt: Unit) {
         unit.functions.append(&mut extra);
         unit.functions.sort_by_key(|f| f.span.start);
     }
-    let regs: std::collections::HashSet<u32> =
-        unit.registrations.iter().map(|r| r.span.start).collect();
+    let regs: foldhash::HashSet<u32> = unit.registrations.iter().map(|r| r.span.start).collect();
     unit.registrations.extend(
         alt.registrations
             .into_iter()

@@ -3,7 +3,7 @@
 //! bracket matching), one rewrites identifiers in place.
 
 use super::table::{table, IterSpec, MacroKind};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// An iterator macro rewritten to `while`.
 #[derive(Debug, Clone)]

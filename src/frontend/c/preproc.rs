@@ -11,7 +11,7 @@
 //!   `#define`/`#undef` are remembered for later conditions.
 
 use crate::frontend::Defines;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 #[derive(Clone)]
 enum Local {

@@ -28,7 +28,7 @@
 //! them). `tests/ui.rs` runs every fixture through this path, and the
 //! whole 6.12 and 7.3 trees give the same findings with and without it.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
 /// A part of the file: a function definition, or what lies between two

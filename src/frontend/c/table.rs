@@ -1,7 +1,7 @@
 //! The kernel macro table (`kernel_macros.toml`, embedded).
 
+use foldhash::{HashMap, HashMapExt};
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 #[derive(Debug, Deserialize)]
