@@ -88,6 +88,9 @@ pub struct Prefilter {
     packed: Option<aho_corasick::packed::Searcher>,
     anchors: AhoCorasick,
     identifiers: AhoCorasick,
+    /// The identifiers without the fault struct's name: what locks,
+    /// releases or asserts, or chooses the fault lock.
+    locks: AhoCorasick,
 }
 
 impl Prefilter {
@@ -100,11 +103,19 @@ impl Prefilter {
                 anchors.push(id.clone());
             }
         }
+        let locks = ids.iter().filter(|id| **id != model.fault.fault_struct);
         Prefilter {
             packed: aho_corasick::packed::Searcher::new(anchors.iter()),
             anchors: AhoCorasick::new(&anchors).expect("anchors form a valid automaton"),
             identifiers: AhoCorasick::new(&ids).expect("identifiers form a valid automaton"),
+            locks: AhoCorasick::new(locks).expect("identifiers form a valid automaton"),
         }
+    }
+
+    /// Whether `text`, which [`Prefilter::is_match`] accepted, mentions
+    /// more than the fault struct.
+    pub fn mentions_lock(&self, text: &[u8]) -> bool {
+        self.locks.is_match(text)
     }
 
     pub fn is_match(&self, text: &[u8]) -> bool {
@@ -233,8 +244,10 @@ pub fn lower_all_with(
     let defines = effective_defines(model, opts);
     let prefilter = (!opts.no_prefilter).then(|| Prefilter::new(model));
     let relevant = |text: &[u8]| prefilter.as_ref().is_some_and(|p| p.is_match(text));
+    let locks = |text: &[u8]| prefilter.as_ref().is_some_and(|p| p.mentions_lock(text));
     let slice = prefilter.as_ref().map(|_| Slice {
         relevant: &relevant,
+        locks: &locks,
         vma_struct: &model.fault.vma_struct,
     });
     let results: Vec<Option<Result<Unit, String>>> = files

@@ -14,12 +14,18 @@
 //!   only such bodies are ever blanked, gaps and other code never;
 //! * a part is a *seed* when it mentions the model (the caller's test: the
 //!   prefilter's identifiers) or carries a lock annotation;
-//! * kept: the seeds and the parts that call one (transitively: a
-//!   wrapper's callers keep its lock effects), the definitions that take a
-//!   VMA (a caller in another file must see their summary, not an unknown
-//!   function, which uses every VMA passed to it), and everything those
-//!   call (transitively: callees keep their summaries). "Calls"
-//!   over-approximates: every identifier naming a function the file defines.
+//! * kept: the seeds, the parts that call a seed that touches a lock
+//!   (transitively: a wrapper's callers keep its lock effects), the
+//!   definitions that take a VMA (a caller in another file must see their
+//!   summary, not an unknown function, which uses every VMA passed to it),
+//!   and everything those call (transitively: callees keep their
+//!   summaries). "Calls" over-approximates: every identifier naming a
+//!   function the file defines.
+//!
+//! A seed that only names the fault struct (`vm_fault_t`, a handler's
+//! `struct vm_fault *`) does not keep its callers: its summary has no lock
+//! effect (it reaches no lock in its file), and a caller that hands it a
+//! fault names the struct itself.
 //!
 //! A body left out mentions no lock, reaches none in its file, takes no
 //! VMA and is called by no kept code of its file, so it can take part in
@@ -46,6 +52,9 @@ struct Node {
 pub struct Slice<'a> {
     /// Whether a part mentions the lock model (the prefilter's test).
     pub relevant: &'a (dyn Fn(&[u8]) -> bool + Sync),
+    /// Whether a part that mentions the model mentions more than the fault
+    /// struct (a lock, a release, an assert, the fault-lock flag).
+    pub locks: &'a (dyn Fn(&[u8]) -> bool + Sync),
     /// The VMA struct's name: a definition whose declarator names it is
     /// kept, since a caller in another file would otherwise see an unknown
     /// function (which uses every VMA passed to it) instead of its summary.
@@ -82,16 +91,23 @@ pub fn plan(text: &[u8], slice: &Slice) -> Vec<Range<usize>> {
             callers[c].push(i);
         }
     }
-    let seeds: Vec<usize> = nodes
+    // Seeds, and whether each touches a lock (else it only names the
+    // fault struct).
+    let seeds: Vec<(usize, bool)> = nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| {
+        .filter_map(|(i, n)| {
             let t = &text[n.text.clone()];
-            (slice.relevant)(t) || super::annot::may_have(t)
+            if super::annot::may_have(t) {
+                Some((i, true))
+            } else {
+                (slice.relevant)(t).then(|| (i, (slice.locks)(t)))
+            }
         })
-        .map(|(i, _)| i)
         .collect();
-    let mut from = closure(&seeds, &callers, &mut vec![false; nodes.len()]);
+    let locking: Vec<usize> = seeds.iter().filter(|s| s.1).map(|s| s.0).collect();
+    let mut from = closure(&locking, &callers, &mut vec![false; nodes.len()]);
+    from.extend(seeds.iter().filter(|s| !s.1).map(|s| s.0));
     let vma = slice.vma_struct.as_bytes();
     from.extend(
         (0..nodes.len())
@@ -297,11 +313,13 @@ mod tests {
 
     fn kept(src: &str) -> String {
         let mut t = src.as_bytes().to_vec();
-        let relevant = |s: &[u8]| memchr::memmem::find(s, b"mmap_read_lock").is_some();
+        let locks = |s: &[u8]| memchr::memmem::find(s, b"mmap_read_lock").is_some();
+        let relevant = |s: &[u8]| locks(s) || memchr::memmem::find(s, b"vm_fault").is_some();
         let p = plan(
             &t,
             &Slice {
                 relevant: &relevant,
+                locks: &locks,
                 vma_struct: "vm_area_struct",
             },
         );
@@ -332,6 +350,17 @@ mod tests {
         assert!(out.contains(".x = 1,"));
         assert!(out.contains("return 1;"));
         assert!(!out.contains("return 2;"));
+    }
+
+    #[test]
+    fn callers_of_what_only_names_the_fault_struct_are_blanked() {
+        let src = "static int step(void)\n{\n\treturn 3;\n}\n\n\
+                   static vm_fault_t handler(struct vm_fault *vmf)\n{\n\treturn step();\n}\n\n\
+                   static int caller(void)\n{\n\treturn handler(0);\n}\n";
+        let out = kept(src);
+        assert!(out.contains("return step();"), "a seed is kept:\n{out}");
+        assert!(out.contains("return 3;"), "its callees are kept:\n{out}");
+        assert!(!out.contains("return handler(0);"), "{out}");
     }
 
     #[test]
