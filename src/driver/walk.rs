@@ -14,7 +14,8 @@ pub fn wanted(path: &Path) -> bool {
 }
 
 /// Expand `paths` into files to check, sorted and deduplicated. A directory
-/// is walked respecting `.gitignore`/`.ignore` and skipping hidden entries;
+/// is walked (in parallel, on the current rayon pool's thread count)
+/// respecting `.gitignore`/`.ignore` and skipping hidden entries;
 /// each yielded path is the given path joined with the relative path inside
 /// it. A file named explicitly is always kept. Errors are `(path, reason)`.
 pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(String, String)>) {
@@ -30,7 +31,8 @@ pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(S
             }
             Ok(_) => {
                 let before = files.len();
-                let walk = WalkBuilder::new(root)
+                let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
+                WalkBuilder::new(root)
                     .hidden(true)
                     .git_ignore(respect_ignore)
                     .git_exclude(respect_ignore)
@@ -39,31 +41,23 @@ pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(S
                     .git_global(false)
                     .require_git(false)
                     .follow_links(false)
-                    .build();
-                for entry in walk {
-                    match entry {
-                        Ok(e) => {
-                            let Some(t) = e.file_type() else { continue };
-                            if !wanted(e.path()) {
-                                continue;
+                    .threads(rayon::current_num_threads())
+                    .build_parallel()
+                    .run(|| {
+                        Box::new(|entry| {
+                            let one = visit(root, entry);
+                            if one != (None, None) {
+                                let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
+                                found.0.extend(one.0);
+                                found.1.extend(one.1);
                             }
-                            if t.is_file() {
-                                files.push(e.into_path());
-                            } else if t.is_symlink() {
-                                // Links to files are checked; links to
-                                // directories are not followed (no loops),
-                                // and a broken link is an error, not a skip.
-                                match std::fs::metadata(e.path()) {
-                                    Ok(m) if m.is_file() => files.push(e.into_path()),
-                                    Ok(_) => {}
-                                    Err(err) => errors
-                                        .push((e.path().display().to_string(), err.to_string())),
-                                }
-                            }
-                        }
-                        Err(err) => errors.push((root.display().to_string(), err.to_string())),
-                    }
-                }
+                            ignore::WalkState::Continue
+                        })
+                    });
+                let (mut f, mut e) = found.into_inner().unwrap_or_else(|e| e.into_inner());
+                e.sort();
+                files.append(&mut f);
+                errors.append(&mut e);
                 if respect_ignore && files.len() == before && hidden_by_ignore_rules(root) {
                     // Not an error (the user may mean it), but never silent:
                     // Debian's linux-source tarball ignores its whole top
@@ -79,6 +73,39 @@ pub fn collect(paths: &[PathBuf], respect_ignore: bool) -> (Vec<PathBuf>, Vec<(S
     files.sort();
     files.dedup();
     (files, errors)
+}
+
+/// What one walked entry gives: a file to check, or an error.
+fn visit(
+    root: &Path,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+) -> (Option<PathBuf>, Option<(String, String)>) {
+    let e = match entry {
+        Ok(e) => e,
+        Err(err) => return (None, Some((root.display().to_string(), err.to_string()))),
+    };
+    let Some(t) = e.file_type() else {
+        return (None, None);
+    };
+    if !wanted(e.path()) {
+        return (None, None);
+    }
+    if t.is_file() {
+        return (Some(e.into_path()), None);
+    }
+    if t.is_symlink() {
+        // Links to files are checked; links to directories are not
+        // followed (no loops), and a broken link is an error, not a skip.
+        return match std::fs::metadata(e.path()) {
+            Ok(m) if m.is_file() => (Some(e.into_path()), None),
+            Ok(_) => (None, None),
+            Err(err) => (
+                None,
+                Some((e.path().display().to_string(), err.to_string())),
+            ),
+        };
+    }
+    (None, None)
 }
 
 /// Whether `root` has a C or Rust file when ignore rules are not applied
