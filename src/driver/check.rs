@@ -93,12 +93,11 @@ pub fn read_selected_sources(
         .par_iter()
         .map(|p| {
             let shown = p.to_string_lossy().into_owned();
-            let r = std::fs::read(p)
-                .map(|b| match &prefilter {
-                    Some(pf) if !pf.is_match(&b) => SourceFile::new(shown.as_str(), ""),
-                    _ => SourceFile::from_bytes(shown.as_str(), &b),
-                })
-                .map_err(|e| format!("cannot read {shown}: {e}"));
+            let r = read_into_buffer(p, |b| match &prefilter {
+                Some(pf) if !pf.is_match(b) => SourceFile::new(shown.as_str(), ""),
+                _ => SourceFile::from_bytes(shown.as_str(), b),
+            })
+            .map_err(|e| format!("cannot read {shown}: {e}"));
             progress(None);
             r
         })
@@ -111,6 +110,28 @@ pub fn read_selected_sources(
         }
     }
     (files, errors)
+}
+
+/// `f` of the bytes of the file at `path`, read into a buffer kept per
+/// thread: most files are dropped by the prefilter, and a fresh allocation
+/// per file costs page faults on every read.
+fn read_into_buffer<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
+    use std::io::Read;
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut file = std::fs::File::open(path)?;
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        file.read_to_end(&mut buf)?;
+        let out = f(&buf);
+        // A huge file's buffer is not kept for the rest of the run.
+        if buf.capacity() > 1 << 24 {
+            *buf = Vec::new();
+        }
+        Ok(out)
+    })
 }
 
 /// The paths of a run: the PATH arguments with `-` replaced by the lines
