@@ -205,15 +205,15 @@ fn analyze_with(
     };
     crate::check::stage_time("program and entry contexts", t);
     let t = std::time::Instant::now();
-    let (cache, old_summaries) = match cache {
+    let (cache, old_summaries, tokens) = match cache {
         Some((c, _)) => {
             let old = std::mem::take(&mut c.summaries);
-            (Some(c), Some(old))
+            let tokens = std::mem::take(&mut c.tokens);
+            (Some(c), Some(old), tokens)
         }
-        None => (None, None),
+        None => (None, None, memo::Tokens::default()),
     };
-    let texts: Vec<std::sync::OnceLock<String>> =
-        (0..ir.len()).map(|_| Default::default()).collect();
+    let texts = memo::SummaryTexts::new(tokens, ir.len());
     let memo = old_summaries
         .as_ref()
         .map(|old| summary_cache::SummaryMemo::new(old, &ir, &texts));
@@ -274,6 +274,7 @@ fn analyze_with(
         crate::check::stage_count("final-pass results reused", hits, all);
         next_cache.summaries = new_summaries.unwrap_or_default();
         *cache = next_cache;
+        cache.tokens = texts.finish();
     }
     crate::check::stage_time("final pass", t);
     out.sort();
@@ -293,6 +294,8 @@ pub struct FnCache {
     results: HashMap<String, (Span, FnResult)>,
     /// Inferred summaries by [`memo::key`].
     summaries: summary_cache::Memo,
+    /// The tokens the keys of both name.
+    tokens: memo::Tokens,
 }
 
 impl FnCache {

@@ -200,6 +200,7 @@ pub(super) fn infer_memo<'p>(
     contexts: &Contexts,
     memo: Option<&super::summary_cache::SummaryMemo>,
 ) -> (Summaries<'p>, Vec<usize>) {
+    let t = std::time::Instant::now();
     let funcs = &program.funcs;
     // Call graph over function indices (model functions are not inferred).
     let callees: Vec<Vec<usize>> = funcs
@@ -238,6 +239,8 @@ pub(super) fn infer_memo<'p>(
             .unwrap_or(0);
     }
     let max_level = level.iter().copied().max().unwrap_or(0);
+    crate::check::stage_time("DBG call graph", t);
+    let t = std::time::Instant::now();
     let mut summaries = Summaries::new(program, model);
     for l in 0..=max_level {
         let batch: Vec<&Vec<usize>> = sccs
@@ -261,6 +264,7 @@ pub(super) fn infer_memo<'p>(
             }
         }
     }
+    crate::check::stage_time("DBG batches", t);
     let func_level = (0..funcs.len()).map(|i| level[scc_of[i]]).collect();
     (summaries, func_level)
 }
@@ -282,7 +286,21 @@ fn solve_scc(
         };
         return vec![(i, s)];
     }
-    // Recursion: iterate from "unknown" to a fixpoint, within a bound.
+    match memo {
+        Some(m) => m.solve_scc(scc, model, contexts, done, || {
+            solve_recursive(scc, model, contexts, done)
+        }),
+        None => solve_recursive(scc, model, contexts, done),
+    }
+}
+
+/// Recursion: iterate from "unknown" to a fixpoint, within a bound.
+fn solve_recursive(
+    scc: &[usize],
+    model: &LockModel,
+    contexts: &Contexts,
+    done: &Summaries,
+) -> Vec<(usize, Option<Summary>)> {
     let mut local = done.clone();
     let mut last: Vec<(usize, Option<Summary>)> = Vec::new();
     for _ in 0..3 {

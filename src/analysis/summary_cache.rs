@@ -3,7 +3,9 @@
 //! changed — its position-free IR, its entry context, or what the names it
 //! calls resolve to, their summaries included. So an edit re-infers the
 //! edited function, and its callers only when its summary changed.
-//! Recursive call-graph cycles are always inferred again.
+//! A recursive call-graph cycle is inferred again when the key of any of
+//! its functions changed (its keys, made before any of the cycle's
+//! summaries is known, say everything its fixpoint depends on).
 
 use super::memo;
 use super::program::FuncId;
@@ -46,6 +48,40 @@ impl<'a> SummaryMemo<'a> {
             self.new.lock().map_or(0, |m| m.len()),
         );
         self.new.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `solve` (the fixpoint of the recursive cycle `scc`) gives,
+    /// reused when the keys of all its functions are unchanged.
+    pub fn solve_scc(
+        &self,
+        scc: &[FuncId],
+        model: &LockModel,
+        contexts: &Contexts,
+        done: &Summaries,
+        solve: impl FnOnce() -> Vec<(FuncId, Option<Summary>)>,
+    ) -> Vec<(FuncId, Option<Summary>)> {
+        let mut key = String::from("cycle\n");
+        for &id in scc {
+            let (file, f) = done.program.funcs[id];
+            let ctx = contexts.get(&id).copied().unwrap_or_default();
+            key.push_str(&memo::key(done, model, file, f, &self.ir[id], ctx, self.texts));
+            key.push('\u{1}');
+        }
+        let keys: Vec<String> = (0..scc.len()).map(|k| format!("{key}{k}")).collect();
+        let old: Option<Vec<Option<Summary>>> =
+            keys.iter().map(|k| self.old.get(k).cloned()).collect();
+        let out = match old {
+            Some(old) => {
+                self.hits.fetch_add(scc.len(), Ordering::Relaxed);
+                scc.iter().copied().zip(old).collect()
+            }
+            None => solve(),
+        };
+        let mut new = self.new.lock().unwrap_or_else(|e| e.into_inner());
+        for (k, (_, s)) in keys.into_iter().zip(&out) {
+            new.insert(k, s.clone());
+        }
+        out
     }
 
     /// What [`summary::summarize`] gives for `id`, reused when its key is
