@@ -209,7 +209,7 @@ pub(super) fn infer_memo<'p>(
             let mut cs: Vec<usize> = called_names(f)
                 .into_iter()
                 .filter(|n| model.api(n).is_none())
-                .flat_map(|n| program.resolve(*file, n))
+                .flat_map(|n| program.resolve(*file, n).iter().copied())
                 .collect();
             cs.sort_unstable();
             cs.dedup();
@@ -354,18 +354,18 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
 }
 
 pub(super) fn called_names(f: &Function) -> Vec<&str> {
-    f.blocks
-        .iter()
-        .flat_map(|b| &b.stmts)
-        .flat_map(|s| match &s.kind {
+    let mut out = Vec::new();
+    for s in f.blocks.iter().flat_map(|b| &b.stmts) {
+        match &s.kind {
             StmtKind::Call {
                 callee: Callee::Direct { name, .. },
                 ..
-            } => vec![name.as_str()],
-            StmtKind::Opaque { calls, .. } => calls.iter().map(String::as_str).collect(),
-            _ => Vec::new(),
-        })
-        .collect()
+            } => out.push(name.as_str()),
+            StmtKind::Opaque { calls, .. } => out.extend(calls.iter().map(String::as_str)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// [`summarize_inner`], with a failure (a defect in faultlock) giving no
