@@ -189,7 +189,9 @@ pub fn infer<'p>(
     model: &LockModel,
     contexts: &Contexts,
 ) -> (Summaries<'p>, Vec<usize>) {
-    infer_memo(program, model, contexts, None)
+    let graph = super::graph::Graph::new(program, model);
+    let summaries = infer_memo(program, model, contexts, None, &graph);
+    (summaries, graph.level)
 }
 
 /// [`infer`], reusing unchanged summaries through `memo` (see
@@ -199,59 +201,25 @@ pub(super) fn infer_memo<'p>(
     model: &LockModel,
     contexts: &Contexts,
     memo: Option<&super::summary_cache::SummaryMemo>,
-) -> (Summaries<'p>, Vec<usize>) {
-    let t = std::time::Instant::now();
-    let funcs = &program.funcs;
-    // Call graph over function indices (model functions are not inferred).
-    let callees: Vec<Vec<usize>> = funcs
-        .iter()
-        .map(|(file, f)| {
-            let mut cs: Vec<usize> = called_names(f)
-                .into_iter()
-                .filter(|n| model.api(n).is_none())
-                .flat_map(|n| program.resolve(*file, n).iter().copied())
-                .collect();
-            cs.sort_unstable();
-            cs.dedup();
-            cs
-        })
-        .collect();
-    let mut called = vec![false; funcs.len()];
-    callees.iter().flatten().for_each(|&c| called[c] = true);
-    let sccs = tarjan(&callees);
-    // Level of each SCC: 1 + the highest level among its callees' SCCs.
-    let mut scc_of = vec![0usize; funcs.len()];
-    for (i, scc) in sccs.iter().enumerate() {
-        for &v in scc {
-            scc_of[v] = i;
-        }
-    }
-    let mut level = vec![0usize; sccs.len()];
-    for (i, scc) in sccs.iter().enumerate() {
-        // Tarjan emits callee SCCs first, so their levels are final here.
-        level[i] = scc
-            .iter()
-            .flat_map(|&v| &callees[v])
-            .map(|&c| scc_of[c])
-            .filter(|&c| c != i)
-            .map(|c| level[c] + 1)
-            .max()
-            .unwrap_or(0);
-    }
-    let max_level = level.iter().copied().max().unwrap_or(0);
-    crate::check::stage_time("DBG call graph", t);
-    let t = std::time::Instant::now();
+    graph: &super::graph::Graph,
+) -> Summaries<'p> {
+    let callees = &graph.callees;
+    let max_level = graph.scc_level.iter().copied().max().unwrap_or(0);
     let mut summaries = Summaries::new(program, model);
     for l in 0..=max_level {
-        let batch: Vec<&Vec<usize>> = sccs
+        let batch: Vec<&Vec<usize>> = graph
+            .sccs
             .iter()
             .enumerate()
-            .filter(|(i, scc)| level[*i] == l && scc.iter().any(|&v| called[v]))
+            .filter(|(i, scc)| graph.scc_level[*i] == l && scc.iter().any(|&v| graph.called[v]))
             .map(|(_, s)| s)
             .collect();
         let results: Vec<Vec<(usize, Option<Summary>)>> = batch
             .par_iter()
-            .map(|scc| solve_scc(scc, model, contexts, &summaries, &callees, memo))
+            .map(|scc| match memo.and_then(|m| m.reuse(scc, graph)) {
+                Some(kept) => kept,
+                None => solve_scc(scc, model, contexts, &summaries, callees, memo),
+            })
             .collect();
         for (i, s) in results.into_iter().flatten() {
             // Annotations override inference.
@@ -259,14 +227,15 @@ pub(super) fn infer_memo<'p>(
                 Some(a) => Some(annotated(a.clone(), s)),
                 None => s,
             };
+            if let Some(m) = memo {
+                m.note(i, s.as_ref());
+            }
             if let Some(s) = s {
                 summaries.by_func.insert(i, s);
             }
         }
     }
-    crate::check::stage_time("DBG batches", t);
-    let func_level = (0..funcs.len()).map(|i| level[scc_of[i]]).collect();
-    (summaries, func_level)
+    summaries
 }
 
 fn solve_scc(
@@ -974,7 +943,7 @@ fn effect(kind: EffectKind, lk: LockKind, path: PathExpr, when: When) -> Effect 
 
 /// Strongly connected components, callees before callers (iterative
 /// Tarjan, so deep call chains cannot overflow the stack).
-fn tarjan(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+pub(super) fn tarjan(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = succ.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];
