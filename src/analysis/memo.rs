@@ -46,6 +46,8 @@ pub fn ir_text(f: &Function) -> Arc<str> {
 pub struct Tokens {
     by_text: HashMap<String, u64>,
     next: u64,
+    /// The last run's token of each function's summary and parameters.
+    last: (Vec<Option<u64>>, Vec<Option<u64>>),
 }
 
 /// Per run: the token of each function's summary text and of its
@@ -53,16 +55,36 @@ pub struct Tokens {
 /// does not change within a run).
 pub struct SummaryTexts {
     tokens: Mutex<Tokens>,
+    last_summary: Vec<Option<u64>>,
     summary: Vec<OnceLock<u64>>,
     params: Vec<OnceLock<u64>>,
 }
 
 impl SummaryTexts {
-    pub fn new(tokens: Tokens, functions: usize) -> Self {
+    /// `same_shape`: the program's definitions are those of the last run
+    /// (`delta::Shape`), so their parameter texts are the same.
+    pub fn new(mut tokens: Tokens, functions: usize, same_shape: bool) -> Self {
+        let (last_summary, last_params) = std::mem::take(&mut tokens.last);
+        let params: Vec<OnceLock<u64>> = (0..functions).map(|_| OnceLock::new()).collect();
+        if same_shape && last_params.len() == functions {
+            for (p, last) in params.iter().zip(last_params) {
+                if let Some(t) = last {
+                    let _ = p.set(t);
+                }
+            }
+        }
         SummaryTexts {
             tokens: Mutex::new(tokens),
+            last_summary: if same_shape { last_summary } else { Vec::new() },
             summary: (0..functions).map(|_| OnceLock::new()).collect(),
-            params: (0..functions).map(|_| OnceLock::new()).collect(),
+            params,
+        }
+    }
+
+    /// The summary of `id` is the last run's (same shape): so is its token.
+    pub fn keep_summary(&self, id: usize) {
+        if let Some(&Some(t)) = self.last_summary.get(id) {
+            let _ = self.summary[id].set(t);
         }
     }
 
@@ -87,6 +109,8 @@ impl SummaryTexts {
             .collect();
         let mut t = self.tokens.into_inner().unwrap_or_else(|e| e.into_inner());
         t.by_text.retain(|_, tok| live.contains(tok));
+        let now = |v: Vec<OnceLock<u64>>| v.into_iter().map(OnceLock::into_inner).collect();
+        t.last = (now(self.summary), now(self.params));
         t
     }
 }

@@ -253,7 +253,7 @@ fn analyze_with(
         Some((d, f, dirty)) => (Some(d), Some(f), dirty),
         None => (None, None, Vec::new()),
     };
-    let texts = memo::SummaryTexts::new(tokens, ir.len());
+    let texts = memo::SummaryTexts::new(tokens, ir.len(), delta.is_some());
     let memo = old_summaries
         .as_ref()
         .map(|old| summary_cache::SummaryMemo::new(old, delta, &ir, &texts));

@@ -137,12 +137,11 @@ impl<'a> SummaryMemo<'a> {
 
     /// `seen` is the summary of `i` its callers see in this run.
     pub fn note(&self, i: FuncId, seen: Option<&Summary>) {
-        let was = self
-            .delta
-            .as_ref()
-            .and_then(|d| d.prev.seen.get(i).cloned().flatten());
-        if was.as_ref().map(Option::as_ref) != Some(seen) {
+        let was = self.delta.as_ref().and_then(|d| d.prev.seen.get(i)?.as_ref());
+        if was.map(Option::as_ref) != Some(seen) {
             self.changed[i].store(true, Ordering::Relaxed);
+        } else {
+            self.texts.keep_summary(i);
         }
         let _ = self.seen[i].set(seen.cloned());
     }
