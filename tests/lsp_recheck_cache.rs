@@ -260,6 +260,52 @@ fn recheck_sequence(
     ws.quick_relowers()
 }
 
+/// Edits inside bodies keep the program's shape: the re-check keeps the
+/// call graph and the results of the functions whose inputs did not
+/// change without making their keys, and still equals a fresh check.
+#[test]
+fn body_edits_skip_unchanged_functions() {
+    let model = LockModel::builtin();
+    let opts = CheckOptions::default();
+    let mut ws = Workspace::new(model.clone(), opts.clone(), Encoding::Utf8);
+    let uri = Uri::from_str("file:///ws/a.c").unwrap();
+    let [original, _] = documents();
+    let lines: Vec<&str> = original.lines().collect();
+    // Statement lines inside bodies, from the end (each edit keeps the
+    // lines above it in place).
+    let inside: Vec<usize> = (1..lines.len())
+        .filter(|&i| {
+            let stmt = |l: &str| l.starts_with('\t') && l.ends_with(';') && !l.contains(['#', '/']);
+            stmt(lines[i - 1]) && stmt(lines[i])
+        })
+        .collect();
+    assert!(inside.len() >= 3);
+    let mut text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut skips = Vec::new();
+    for (step, &at) in [0usize]
+        .iter()
+        .chain(inside.iter().rev().take(4))
+        .enumerate()
+    {
+        if step > 0 {
+            text.insert(at, "\tx = x + 1;".to_string());
+        }
+        let t = text.join("\n") + "\n";
+        ws.set_text(uri.clone(), Arc::from(t.as_str()), step as i32 + 1);
+        ws.relower();
+        let cached = ws.check();
+        let file = SourceFile::new(uri_to_path(&uri).as_str(), t.as_str());
+        let fresh = check::check(std::slice::from_ref(&file), &model, &opts);
+        assert!(same(&cached, &fresh), "step {step}");
+        skips.push(ws.analysis_skips());
+    }
+    assert_eq!(skips[0], 0, "nothing to keep from before the first check");
+    assert!(
+        skips[1..].iter().all(|&n| n > 0),
+        "body edits kept nothing: {skips:?}"
+    );
+}
+
 /// `fixtures/lsp/broken_primary.c`: one function the primary parse
 /// breaks (it comes from the first-branch parse), clean ones around it.
 fn broken_primary() -> String {

@@ -57,12 +57,7 @@ impl Graph {
     /// This graph (made for the previous run) for `program`, in which
     /// only the functions `changed` may differ from that run's; `None`
     /// when any of their edges differ.
-    pub fn update(
-        self,
-        program: &Program,
-        model: &LockModel,
-        changed: &[FuncId],
-    ) -> Option<Graph> {
+    pub fn update(self, program: &Program, model: &LockModel, changed: &[FuncId]) -> Option<Graph> {
         if self.callees.len() != program.funcs.len() {
             return None;
         }

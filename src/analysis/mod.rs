@@ -282,6 +282,7 @@ fn analyze_with(
         })
         .collect();
     let fresh = std::sync::atomic::AtomicUsize::new(0);
+    let skipped = std::sync::atomic::AtomicUsize::new(0);
     for level in (0..=max_level).rev() {
         let old = cache.as_deref();
         type Keyed = Option<(String, Span, EntryContext)>;
@@ -305,6 +306,7 @@ fn analyze_with(
                     .and_then(|p| p[id].result.as_ref())
                     .filter(|r| r.2 == ctx);
                 if let Some((key, was, _, (found, flags))) = last {
+                    skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let delta = i64::from(now.start) - i64::from(was.start);
                     let result = (memo::moved(found, *was, delta), flags.clone());
                     return (id, Some((key.clone(), now, ctx)), result);
@@ -345,6 +347,8 @@ fn analyze_with(
         let all = next_cache.results.len();
         let hits = all - fresh.load(std::sync::atomic::Ordering::Relaxed).min(all);
         crate::check::stage_count("final-pass results reused", hits, all);
+        next_cache.skipped = skipped.into_inner();
+        crate::check::stage_count("of them without a key", next_cache.skipped, all);
         next_cache.summaries = new_summaries.unwrap_or_default();
         next_cache.prev = shape.zip(per_fn).map(|(shape, per_fn)| delta::Prev {
             shape,
@@ -379,9 +383,17 @@ pub struct FnCache {
     tokens: memo::Tokens,
     /// The last run by function, for skipping unchanged functions.
     prev: Option<delta::Prev>,
+    /// Final-pass results the last run kept without making their keys.
+    skipped: usize,
 }
 
 impl FnCache {
+    /// How many final-pass results the last run kept without making
+    /// their keys (the program kept its shape: see `delta`).
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
     pub fn clear(&mut self) {
         *self = FnCache::default();
     }

@@ -88,11 +88,19 @@ impl<'a> SummaryMemo<'a> {
             self.inferred.iter().filter(|v| v.get().is_some()).count(),
         );
         let changed = match self.delta {
-            Some(_) => self.changed.into_iter().map(AtomicBool::into_inner).collect(),
+            Some(_) => self
+                .changed
+                .into_iter()
+                .map(AtomicBool::into_inner)
+                .collect(),
             None => vec![true; self.inferred.len()],
         };
         let per_fn = PerFn {
-            inferred: self.inferred.into_iter().map(OnceLock::into_inner).collect(),
+            inferred: self
+                .inferred
+                .into_iter()
+                .map(OnceLock::into_inner)
+                .collect(),
             seen: self.seen.into_iter().map(OnceLock::into_inner).collect(),
         };
         let memo = self.new.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -137,7 +145,10 @@ impl<'a> SummaryMemo<'a> {
 
     /// `seen` is the summary of `i` its callers see in this run.
     pub fn note(&self, i: FuncId, seen: Option<&Summary>) {
-        let was = self.delta.as_ref().and_then(|d| d.prev.seen.get(i)?.as_ref());
+        let was = self
+            .delta
+            .as_ref()
+            .and_then(|d| d.prev.seen.get(i)?.as_ref());
         if was.map(Option::as_ref) != Some(seen) {
             self.changed[i].store(true, Ordering::Relaxed);
         } else {
@@ -160,7 +171,15 @@ impl<'a> SummaryMemo<'a> {
         for &id in scc {
             let (file, f) = done.program.funcs[id];
             let ctx = contexts.get(&id).copied().unwrap_or_default();
-            key.push_str(&memo::key(done, model, file, f, &self.ir[id], ctx, self.texts));
+            key.push_str(&memo::key(
+                done,
+                model,
+                file,
+                f,
+                &self.ir[id],
+                ctx,
+                self.texts,
+            ));
             key.push('\u{1}');
         }
         let keys: Vec<String> = (0..scc.len()).map(|k| format!("{key}{k}")).collect();
