@@ -5,10 +5,11 @@
 //! The function is lowered from a copy of the new text in which every
 //! byte before it is blanked except preprocessor directive lines (in-file
 //! `#define`s and the `#if` structure stay as the whole-file run sees
-//! them) and the text after it is cut; offsets are unchanged, so its spans
-//! are those of a whole-file run. The front end runs its whole fallback
-//! chain on that copy (see `frontend::c::lower_file`), so the function
-//! comes out of the same parse as in a whole-file run. The result is used
+//! them) and the text after it and the function after it is cut;
+//! offsets are unchanged, so its spans are those of a whole-file run. The
+//! front end runs its whole fallback
+//! chain on that copy (see `frontend::c::lower_file`), so the
+//! function comes out of the same parse as in a whole-file run. The result is used
 //! only when it is certain to equal the whole-file run's:
 //!
 //! * the edit leaves the number of lone `{` lines (the front end's sign of
