@@ -16,12 +16,13 @@ pub struct Graph {
     pub deps: Vec<Vec<FuncId>>,
     /// Strongly connected components, callees first.
     pub sccs: Vec<Vec<FuncId>>,
-    /// Level of each SCC: 1 + the highest level among its callees' SCCs.
-    pub scc_level: Vec<usize>,
     /// Level of each function (its SCC's).
     pub level: Vec<usize>,
-    /// Whether any function calls it.
-    pub called: Vec<bool>,
+    /// Per level, the SCCs at it with a called function (those that get
+    /// summaries), in SCC order.
+    pub batches: Vec<Vec<usize>>,
+    /// Per level, the functions at it, by id.
+    pub at_level: Vec<Vec<FuncId>>,
 }
 
 /// The callees and the key's definitions of one function.
@@ -81,6 +82,7 @@ impl Graph {
                 scc_of[v] = i;
             }
         }
+        // Level of each SCC: 1 + the highest level among its callees' SCCs.
         let mut scc_level = vec![0usize; sccs.len()];
         for (i, scc) in sccs.iter().enumerate() {
             // Tarjan emits callee SCCs first, so their levels are final here.
@@ -93,14 +95,25 @@ impl Graph {
                 .max()
                 .unwrap_or(0);
         }
-        let level = (0..n).map(|i| scc_level[scc_of[i]]).collect();
+        let level: Vec<usize> = (0..n).map(|i| scc_level[scc_of[i]]).collect();
+        let levels = scc_level.iter().copied().max().map_or(0, |m| m + 1);
+        let mut batches = vec![Vec::new(); levels];
+        for (i, scc) in sccs.iter().enumerate() {
+            if scc.iter().any(|&v| called[v]) {
+                batches[scc_level[i]].push(i);
+            }
+        }
+        let mut at_level = vec![Vec::new(); levels];
+        for (id, &l) in level.iter().enumerate() {
+            at_level[l].push(id);
+        }
         Graph {
+            batches,
+            at_level,
             callees,
             deps,
             sccs,
-            scc_level,
             level,
-            called,
         }
     }
 }

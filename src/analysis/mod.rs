@@ -258,7 +258,6 @@ fn analyze_with(
         .as_ref()
         .map(|old| summary_cache::SummaryMemo::new(old, delta, &ir, &texts));
     let summaries = summary::infer_memo(&program, model, &contexts, memo.as_ref(), &graph);
-    let levels = &graph.level;
     let (new_summaries, per_fn, changed) = match memo.map(summary_cache::SummaryMemo::into_new) {
         Some((m, p, c)) => (Some(m), Some(p), c),
         None => (None, None, Vec::new()),
@@ -271,7 +270,6 @@ fn analyze_with(
     };
     // Top down: callers first, so that the fault-flag values they pass
     // narrow the entry states of their callees.
-    let max_level = levels.iter().copied().max().unwrap_or(0);
     let mut passed: HashMap<FuncId, (bool, bool)> = HashMap::new();
     let mut out: Vec<Located> = Vec::new();
     let mut next_cache = FnCache::default();
@@ -283,12 +281,12 @@ fn analyze_with(
         .collect();
     let fresh = std::sync::atomic::AtomicUsize::new(0);
     let skipped = std::sync::atomic::AtomicUsize::new(0);
-    for level in (0..=max_level).rev() {
+    for at_level in graph.at_level.iter().rev() {
         let old = cache.as_deref();
         type Keyed = Option<(String, Span, EntryContext)>;
-        let results: Vec<(FuncId, Keyed, FnResult)> = (0..program.funcs.len())
-            .into_par_iter()
-            .filter(|&id| levels[id] == level)
+        let results: Vec<(FuncId, Keyed, FnResult)> = at_level
+            .par_iter()
+            .copied()
             .filter(|&id| {
                 let (file, f) = program.funcs[id];
                 match &prev_finals {

@@ -204,23 +204,30 @@ pub(super) fn infer_memo<'p>(
     graph: &super::graph::Graph,
 ) -> Summaries<'p> {
     let callees = &graph.callees;
-    let max_level = graph.scc_level.iter().copied().max().unwrap_or(0);
     let mut summaries = Summaries::new(program, model);
-    for l in 0..=max_level {
-        let batch: Vec<&Vec<usize>> = graph
-            .sccs
-            .iter()
-            .enumerate()
-            .filter(|(i, scc)| graph.scc_level[*i] == l && scc.iter().any(|&v| graph.called[v]))
-            .map(|(_, s)| s)
-            .collect();
-        let results: Vec<Vec<(usize, Option<Summary>)>> = batch
-            .par_iter()
-            .map(|scc| match memo.and_then(|m| m.reuse(scc, graph)) {
-                Some(kept) => kept,
-                None => solve_scc(scc, model, contexts, &summaries, callees, memo),
-            })
-            .collect();
+    for batch in &graph.batches {
+        // Cycles whose inputs did not change keep their summaries (cheap,
+        // in order); the others are solved in parallel.
+        let mut results: Vec<Vec<(usize, Option<Summary>)>> = Vec::new();
+        let mut todo: Vec<&Vec<usize>> = Vec::new();
+        for &k in batch {
+            let scc = &graph.sccs[k];
+            match memo.and_then(|m| m.reuse(scc, graph)) {
+                Some(kept) => results.push(kept),
+                None => todo.push(scc),
+            }
+        }
+        let solved: Vec<Vec<(usize, Option<Summary>)>> = match todo.len() {
+            0 => Vec::new(),
+            1 => vec![solve_scc(
+                todo[0], model, contexts, &summaries, callees, memo,
+            )],
+            _ => todo
+                .par_iter()
+                .map(|scc| solve_scc(scc, model, contexts, &summaries, callees, memo))
+                .collect(),
+        };
+        results.extend(solved);
         for (i, s) in results.into_iter().flatten() {
             // Annotations override inference.
             let s = match program.annotations.of(i) {
