@@ -88,6 +88,22 @@ pub struct Function {
     /// Number of regions the front end could not parse and lowered as
     /// [`StmtKind::Opaque`]. Zero means the function was lowered cleanly.
     pub opaque_regions: u32,
+    /// Which parse of its file this IR came from (C only).
+    pub parse: Parse,
+}
+
+/// Which of the C front end's parses of a file a function came from (see
+/// `frontend::c::lower_file`): the language server re-lowers an edited
+/// function through the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parse {
+    /// The text with unknown conditionals kept.
+    #[default]
+    Primary,
+    /// Every unknown conditional taking its first branch.
+    FirstBranch,
+    /// The first-branch text parsed in top-level pieces.
+    Pieces,
 }
 
 impl Function {

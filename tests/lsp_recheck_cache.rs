@@ -259,3 +259,120 @@ fn recheck_sequence(
     }
     ws.quick_relowers()
 }
+
+/// Edits inside bodies keep the program's shape: the re-check keeps the
+/// call graph and the results of the functions whose inputs did not
+/// change without making their keys, and still equals a fresh check.
+#[test]
+fn body_edits_skip_unchanged_functions() {
+    let model = LockModel::builtin();
+    let opts = CheckOptions::default();
+    let mut ws = Workspace::new(model.clone(), opts.clone(), Encoding::Utf8);
+    let uri = Uri::from_str("file:///ws/a.c").unwrap();
+    let [original, _] = documents();
+    let lines: Vec<&str> = original.lines().collect();
+    // Statement lines inside bodies, from the end (each edit keeps the
+    // lines above it in place).
+    let inside: Vec<usize> = (1..lines.len())
+        .filter(|&i| {
+            let stmt = |l: &str| l.starts_with('\t') && l.ends_with(';') && !l.contains(['#', '/']);
+            stmt(lines[i - 1]) && stmt(lines[i])
+        })
+        .collect();
+    assert!(inside.len() >= 3);
+    let mut text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut skips = Vec::new();
+    for (step, &at) in [0usize]
+        .iter()
+        .chain(inside.iter().rev().take(4))
+        .enumerate()
+    {
+        if step > 0 {
+            text.insert(at, "\tx = x + 1;".to_string());
+        }
+        let t = text.join("\n") + "\n";
+        ws.set_text(uri.clone(), Arc::from(t.as_str()), step as i32 + 1);
+        ws.relower();
+        let cached = ws.check();
+        let file = SourceFile::new(uri_to_path(&uri).as_str(), t.as_str());
+        let fresh = check::check(std::slice::from_ref(&file), &model, &opts);
+        assert!(same(&cached, &fresh), "step {step}");
+        skips.push(ws.analysis_skips());
+    }
+    assert_eq!(skips[0], 0, "nothing to keep from before the first check");
+    assert!(
+        skips[1..].iter().all(|&n| n > 0),
+        "body edits kept nothing: {skips:?}"
+    );
+}
+
+/// `fixtures/lsp/broken_primary.c`: one function the primary parse
+/// breaks (it comes from the first-branch parse), clean ones around it.
+fn broken_primary() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lsp/broken_primary.c");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// A function the primary parse breaks does not send an edit of another
+/// function (or of itself) through the whole file: the function is
+/// re-lowered alone through the parse it came from, and the unit equals
+/// a whole-file lowering of the new text, function for function.
+#[test]
+fn edits_beside_a_function_the_primary_parse_breaks_are_relowered_alone() {
+    use faultlock::ir::Parse;
+    use faultlock::lsp::incremental;
+    let model = LockModel::builtin();
+    let defines = check::effective_defines(&model, &CheckOptions::default());
+    let text = broken_primary();
+    let unit = faultlock::frontend::lower(&SourceFile::new("/ws/p.c", text.as_str()), &defines);
+    for f in &unit.functions {
+        let want = if f.name == "broken_c" {
+            Parse::FirstBranch
+        } else {
+            Parse::Primary
+        };
+        assert_eq!((f.parse, f.opaque_regions), (want, 0), "{}", f.name);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut quick = std::collections::BTreeSet::new();
+    for at in 1..lines.len() {
+        let inside = |l: &str| l.starts_with('\t') && !l.contains('#');
+        if !inside(lines[at - 1]) || !inside(lines[at]) {
+            continue;
+        }
+        for insert in ["\tx = x + 4;", "\tvma_end_read(vmf->vma);", "\tif (x) {"] {
+            let mut new: Vec<&str> = lines.clone();
+            new.insert(at, insert);
+            let new = new.join("\n") + "\n";
+            let file = SourceFile::new("/ws/p.c", new.as_str());
+            let fresh = faultlock::frontend::lower(&file, &defines);
+            let mut old = unit.clone();
+            let Some((got, Some(k))) = incremental::relower(&text, &mut old, &file, &defines)
+            else {
+                continue;
+            };
+            assert_eq!(
+                format!("{:?}", got.functions),
+                format!("{:?}", fresh.functions),
+                "line {at}: {insert:?}"
+            );
+            assert_eq!(got.opaque_functions, fresh.opaque_functions);
+            quick.insert(got.functions[k].name.clone());
+        }
+    }
+    // `fault_d` follows the broken function: its edits take the
+    // whole-file path.
+    let want = ["broken_c", "fault_b", "fault_e", "helper_a"];
+    assert_eq!(quick.iter().map(String::as_str).collect::<Vec<_>>(), want);
+}
+
+/// Random edits of a file with a function the primary parse breaks:
+/// every re-check equals a fresh check, and edits are re-lowered alone.
+#[test]
+fn rechecks_beside_a_broken_function_equal_fresh_checks() {
+    let model = LockModel::builtin();
+    let opts = CheckOptions::default();
+    let [a, _] = documents();
+    let quick = recheck_sequence(&model, &opts, [broken_primary(), a], 40, body_edit);
+    assert!(quick >= 5, "only {quick} edits were re-lowered alone");
+}

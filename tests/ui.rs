@@ -126,8 +126,11 @@ fn collect_fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for path in entries {
         // `fixtures/patches/` holds inputs of `faultlock review` (patches
-        // and the small trees they apply to), tested by tests/review.rs.
-        if path.is_dir() && path == fixtures_root().join("patches") {
+        // and the small trees they apply to), tested by tests/review.rs;
+        // `fixtures/lsp/` inputs of the language server's re-lowering,
+        // tested by tests/lsp_recheck_cache.rs.
+        let skipped = ["patches", "lsp"].map(|d| fixtures_root().join(d));
+        if path.is_dir() && skipped.contains(&path) {
             continue;
         }
         if path.is_dir() {

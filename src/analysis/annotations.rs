@@ -130,7 +130,8 @@ impl Annotations {
 pub fn of_function(program: &Program, file: usize, func: &Function) -> Option<Arc<Annotated>> {
     program
         .resolve(file, &func.name)
-        .into_iter()
+        .iter()
+        .copied()
         .find(|&i| std::ptr::eq(program.funcs[i].1, func))
         .and_then(|i| program.annotations.of(i).cloned())
 }

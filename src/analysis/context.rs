@@ -76,7 +76,7 @@ pub fn entry_contexts(program: &Program, units: &[Unit], model: &LockModel) -> C
             };
             for (field, func) in &reg.fields {
                 if rule.fields.contains(field) {
-                    for id in program.resolve(file, func) {
+                    for &id in program.resolve(file, func) {
                         registered.push((id, vma_ok, rule.retry_contract));
                     }
                 }

@@ -163,7 +163,7 @@ impl FnAnalyzer<'_> {
         {
             return false;
         }
-        program.resolve(self.file, name).into_iter().any(|id| {
+        program.resolve(self.file, name).iter().any(|&id| {
             program.funcs[id]
                 .1
                 .blocks

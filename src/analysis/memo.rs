@@ -10,6 +10,12 @@
 //! types, not their positions) and the annotations of `f`. The key is the text of all of these
 //! (`Debug`), compared whole, so there are no hash collisions.
 //!
+//! A callee's summary and the parameters of a definition are long texts
+//! that many keys repeat: a key holds a token for each instead, from
+//! [`Tokens`], which keeps one token per distinct text across runs (a
+//! token is never given to another text), so keys stay short and are
+//! still equal exactly when the texts are.
+//!
 //! `f`'s IR is keyed without its position ([`ir_text`]: spans relative to
 //! its start), so a function that only moved (text inserted or removed
 //! above it) hits; its cached findings are moved by the same amount
@@ -23,8 +29,9 @@ use super::{EntryContext, Finding, Located};
 use crate::ir::{shift_span, Function};
 use crate::model::LockModel;
 use crate::source::Span;
+use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The text of `f`'s IR with every span relative to its start.
 pub fn ir_text(f: &Function) -> Arc<str> {
@@ -33,9 +40,80 @@ pub fn ir_text(f: &Function) -> Arc<str> {
     format!("{g:?}").into()
 }
 
-/// Per run: the `Debug` text of each function's summary, by id, made once
-/// (a summary, once inferred, does not change within a run).
-pub type SummaryTexts = [std::sync::OnceLock<String>];
+/// Tokens of the texts keys name, kept across runs (see the module's
+/// documentation).
+#[derive(Default)]
+pub struct Tokens {
+    by_text: HashMap<String, u64>,
+    next: u64,
+    /// The last run's token of each function's summary and parameters.
+    last: (Vec<Option<u64>>, Vec<Option<u64>>),
+}
+
+/// Per run: the token of each function's summary text and of its
+/// definition's parameters, by id, made once (a summary, once inferred,
+/// does not change within a run).
+pub struct SummaryTexts {
+    tokens: Mutex<Tokens>,
+    last_summary: Vec<Option<u64>>,
+    summary: Vec<OnceLock<u64>>,
+    params: Vec<OnceLock<u64>>,
+}
+
+impl SummaryTexts {
+    /// `same_shape`: the program's definitions are those of the last run
+    /// (`delta::Shape`), so their parameter texts are the same.
+    pub fn new(mut tokens: Tokens, functions: usize, same_shape: bool) -> Self {
+        let (last_summary, last_params) = std::mem::take(&mut tokens.last);
+        let params: Vec<OnceLock<u64>> = (0..functions).map(|_| OnceLock::new()).collect();
+        if same_shape && last_params.len() == functions {
+            for (p, last) in params.iter().zip(last_params) {
+                if let Some(t) = last {
+                    let _ = p.set(t);
+                }
+            }
+        }
+        SummaryTexts {
+            tokens: Mutex::new(tokens),
+            last_summary: if same_shape { last_summary } else { Vec::new() },
+            summary: (0..functions).map(|_| OnceLock::new()).collect(),
+            params,
+        }
+    }
+
+    /// The summary of `id` is the last run's (same shape): so is its token.
+    pub fn keep_summary(&self, id: usize) {
+        if let Some(&Some(t)) = self.last_summary.get(id) {
+            let _ = self.summary[id].set(t);
+        }
+    }
+
+    fn token(&self, text: String) -> u64 {
+        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let next = t.next;
+        let tok = *t.by_text.entry(text).or_insert(next);
+        if tok == next {
+            t.next += 1;
+        }
+        tok
+    }
+
+    /// The tokens, without the texts no key of this run names (their
+    /// tokens are never given out again).
+    pub fn finish(self) -> Tokens {
+        let live: std::collections::HashSet<u64> = self
+            .summary
+            .iter()
+            .chain(&self.params)
+            .filter_map(|t| t.get().copied())
+            .collect();
+        let mut t = self.tokens.into_inner().unwrap_or_else(|e| e.into_inner());
+        t.by_text.retain(|_, tok| live.contains(tok));
+        let now = |v: Vec<OnceLock<u64>>| v.into_iter().map(OnceLock::into_inner).collect();
+        t.last = (now(self.summary), now(self.params));
+        t
+    }
+}
 
 /// The key of a pass over `f` (whose [`ir_text`] is `ir`) in `ctx`.
 pub fn key(
@@ -49,6 +127,7 @@ pub fn key(
 ) -> String {
     let program = summaries.program;
     let mut k = format!("{file}\n{ctx:?}\n{ir}\n");
+    let mut defs = Vec::new();
     let mut names = called_names(f);
     // Indirect calls look up the empty name.
     names.extend([f.name.as_str(), ""]);
@@ -56,18 +135,22 @@ pub fn key(
     names.dedup();
     for n in names {
         let ids = program.resolve(file, n);
-        let defs: Vec<_> = ids
-            .iter()
-            .map(|&id| {
-                let (def_file, g) = program.funcs[id];
+        defs.clear();
+        defs.extend(ids.iter().map(|&id| {
+            let (def_file, g) = program.funcs[id];
+            let params = texts.params[id].get_or_init(|| {
                 let params: Vec<_> = g.params.iter().map(|p| (&p.name, &p.ty)).collect();
-                (id, def_file, params)
-            })
-            .collect();
+                texts.token(format!("{params:?}"))
+            });
+            (id, def_file, *params)
+        }));
         let _ = write!(k, "{n}|{}|", model.api(n).is_some());
         // `get` gives the first definition's summary when it gives one.
         match (summaries.get(file, n), ids.first()) {
-            (Some(s), Some(&id)) => k.push_str(texts[id].get_or_init(|| format!("{s:?}"))),
+            (Some(s), Some(&id)) => {
+                let tok = texts.summary[id].get_or_init(|| texts.token(format!("{s:?}")));
+                let _ = write!(k, "#{tok}");
+            }
             (s, _) => {
                 let _ = write!(k, "{s:?}");
             }

@@ -15,9 +15,11 @@
 pub mod annotations;
 pub mod assert_cond;
 mod context;
+mod delta;
 mod engine;
 mod eval;
 pub mod finding;
+mod graph;
 mod leak;
 mod liveness;
 mod memo;
@@ -206,44 +208,110 @@ fn analyze_with(
     };
     crate::check::stage_time("program and entry contexts", t);
     let t = std::time::Instant::now();
-    let (cache, old_summaries) = match cache {
+    let (cache, old_summaries, tokens, prev) = match cache {
         Some((c, _)) => {
             let old = std::mem::take(&mut c.summaries);
-            (Some(c), Some(old))
+            let tokens = std::mem::take(&mut c.tokens);
+            let prev = c.prev.take();
+            (Some(c), Some(old), tokens, prev)
         }
-        None => (None, None),
+        None => (None, None, memo::Tokens::default(), None),
     };
-    let texts: Vec<std::sync::OnceLock<String>> =
-        (0..ir.len()).map(|_| Default::default()).collect();
+    let ctx_of: Vec<Option<EntryContext>> = match cache {
+        Some(_) => (0..ir.len()).map(|id| contexts.get(&id).copied()).collect(),
+        None => Vec::new(),
+    };
+    // The last run's graph and results, when the program kept its shape
+    // and call graph (see `delta`).
+    let shape = cache.as_ref().map(|_| delta::Shape::new(&program));
+    let mut kept = None;
+    let graph = match prev {
+        Some(p) if Some(&p.shape) == shape.as_ref() && p.ir.len() == ir.len() => {
+            let changed: Vec<FuncId> = (0..ir.len()).filter(|&i| p.ir[i] != ir[i]).collect();
+            match p.graph.update(&program, model, &changed) {
+                Some(g) => {
+                    let dirty = (0..ir.len())
+                        .map(|i| p.ir[i] != ir[i] || p.contexts[i] != ctx_of[i])
+                        .collect::<Vec<bool>>();
+                    kept = Some((
+                        summary_cache::Delta {
+                            prev: p.per_fn,
+                            dirty: dirty.clone(),
+                        },
+                        p.finals,
+                        dirty,
+                    ));
+                    g
+                }
+                None => graph::Graph::new(&program, model),
+            }
+        }
+        _ => graph::Graph::new(&program, model),
+    };
+    crate::check::stage_time("call graph", t);
+    let t = std::time::Instant::now();
+    let (delta, prev_finals, dirty) = match kept {
+        Some((d, f, dirty)) => (Some(d), Some(f), dirty),
+        None => (None, None, Vec::new()),
+    };
+    let texts = memo::SummaryTexts::new(tokens, ir.len(), delta.is_some());
     let memo = old_summaries
         .as_ref()
-        .map(|old| summary_cache::SummaryMemo::new(old, &ir, &texts));
-    let (summaries, levels) = summary::infer_memo(&program, model, &contexts, memo.as_ref());
-    let new_summaries = memo.map(summary_cache::SummaryMemo::into_new);
+        .map(|old| summary_cache::SummaryMemo::new(old, delta, &ir, &texts));
+    let summaries = summary::infer_memo(&program, model, &contexts, memo.as_ref(), &graph);
+    let (new_summaries, per_fn, changed) = match memo.map(summary_cache::SummaryMemo::into_new) {
+        Some((m, p, c)) => (Some(m), Some(p), c),
+        None => (None, None, Vec::new()),
+    };
     crate::check::stage_time("summaries", t);
     let t = std::time::Instant::now();
+    // A function none of whose key's inputs changed keeps its last result.
+    let unchanged = |id: FuncId| {
+        prev_finals.is_some() && !dirty[id] && graph.deps[id].iter().all(|&d| !changed[d])
+    };
     // Top down: callers first, so that the fault-flag values they pass
     // narrow the entry states of their callees.
-    let max_level = levels.iter().copied().max().unwrap_or(0);
     let mut passed: HashMap<FuncId, (bool, bool)> = HashMap::new();
     let mut out: Vec<Located> = Vec::new();
     let mut next_cache = FnCache::default();
+    let mut finals: Vec<delta::Final> = (0..program.funcs.len())
+        .map(|_| delta::Final {
+            relevant: false,
+            result: None,
+        })
+        .collect();
     let fresh = std::sync::atomic::AtomicUsize::new(0);
-    for level in (0..=max_level).rev() {
+    let skipped = std::sync::atomic::AtomicUsize::new(0);
+    for at_level in graph.at_level.iter().rev() {
         let old = cache.as_deref();
-        let results: Vec<(Option<(String, Span)>, FnResult)> = (0..program.funcs.len())
-            .into_par_iter()
-            .filter(|&id| levels[id] == level)
+        type Keyed = Option<(String, Span, EntryContext)>;
+        let results: Vec<(FuncId, Keyed, FnResult)> = at_level
+            .par_iter()
+            .copied()
             .filter(|&id| {
                 let (file, f) = program.funcs[id];
-                summary::relevant(file, f, model, &summaries)
+                match &prev_finals {
+                    Some(p) if unchanged(id) => p[id].relevant,
+                    _ => summary::relevant(file, f, model, &summaries),
+                }
             })
             .map(|id| {
                 let (file, f) = program.funcs[id];
                 let ctx = narrowed(&contexts, &passed, id);
+                let now = memo::extent(f);
+                let last = prev_finals
+                    .as_ref()
+                    .filter(|_| unchanged(id))
+                    .and_then(|p| p[id].result.as_ref())
+                    .filter(|r| r.2 == ctx);
+                if let Some((key, was, _, (found, flags))) = last {
+                    skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let delta = i64::from(now.start) - i64::from(was.start);
+                    let result = (memo::moved(found, *was, delta), flags.clone());
+                    return (id, Some((key.clone(), now, ctx)), result);
+                }
                 let key = old.map(|_| memo::key(&summaries, model, file, f, &ir[id], ctx, &texts));
                 let hit = old.zip(key.as_ref()).and_then(|(c, k)| c.results.get(k));
-                let now = memo::extent(f);
                 let result = match hit {
                     Some((was, (found, flags))) => {
                         let delta = i64::from(now.start) - i64::from(was.start);
@@ -254,18 +322,23 @@ fn analyze_with(
                         analyze_one(&summaries, model, file, f, ctx)
                     }
                 };
-                (key.map(|k| (k, now)), result)
+                (id, key.map(|k| (k, now, ctx)), result)
             })
             .collect();
-        for (key, (found, flags)) in results {
+        for (id, key, (found, flags)) in results {
             for (callee, flag) in &flags {
                 let e = passed.entry(*callee).or_insert((false, false));
                 e.0 |= *flag != Some(false);
                 e.1 |= *flag != Some(true);
             }
             out.extend(found.iter().cloned());
-            if let Some((key, extent)) = key {
-                next_cache.results.insert(key, (extent, (found, flags)));
+            finals[id].relevant = true;
+            if let Some((key, extent, ctx)) = key {
+                let result = (found, flags);
+                next_cache
+                    .results
+                    .insert(key.clone(), (extent, result.clone()));
+                finals[id].result = Some((key, extent, ctx, result));
             }
         }
     }
@@ -273,8 +346,19 @@ fn analyze_with(
         let all = next_cache.results.len();
         let hits = all - fresh.load(std::sync::atomic::Ordering::Relaxed).min(all);
         crate::check::stage_count("final-pass results reused", hits, all);
+        next_cache.skipped = skipped.into_inner();
+        crate::check::stage_count("of them without a key", next_cache.skipped, all);
         next_cache.summaries = new_summaries.unwrap_or_default();
+        next_cache.prev = shape.zip(per_fn).map(|(shape, per_fn)| delta::Prev {
+            shape,
+            ir,
+            contexts: ctx_of,
+            graph,
+            per_fn,
+            finals,
+        });
         *cache = next_cache;
+        cache.tokens = texts.finish();
     }
     crate::check::stage_time("final pass", t);
     out.sort();
@@ -284,7 +368,7 @@ fn analyze_with(
 
 /// The final-pass findings of one function and the fault-flag values it
 /// passes to its callees.
-type FnResult = (Vec<Located>, PassedFlags);
+pub(crate) type FnResult = (Vec<Located>, PassedFlags);
 
 /// What one analysis leaves for the next (see [`analyze_cached`]).
 #[derive(Default)]
@@ -294,9 +378,21 @@ pub struct FnCache {
     results: HashMap<String, (Span, FnResult)>,
     /// Inferred summaries by [`memo::key`].
     summaries: summary_cache::Memo,
+    /// The tokens the keys of both name.
+    tokens: memo::Tokens,
+    /// The last run by function, for skipping unchanged functions.
+    prev: Option<delta::Prev>,
+    /// Final-pass results the last run kept without making their keys.
+    skipped: usize,
 }
 
 impl FnCache {
+    /// How many final-pass results the last run kept without making
+    /// their keys (the program kept its shape: see `delta`).
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
     pub fn clear(&mut self) {
         *self = FnCache::default();
     }

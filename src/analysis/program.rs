@@ -38,19 +38,17 @@ impl<'a> Program<'a> {
 
     /// The definitions a call to `name` from `file` can reach (several for
     /// `#ifdef` alternatives or same-named functions of other files).
-    pub fn resolve(&self, file: usize, name: &str) -> Vec<FuncId> {
+    pub fn resolve(&self, file: usize, name: &str) -> &[FuncId] {
         let Some(all) = self.by_name.get(name) else {
-            return Vec::new();
+            return &[];
         };
-        let local: Vec<FuncId> = all
-            .iter()
-            .copied()
-            .filter(|&i| self.funcs[i].0 == file)
-            .collect();
-        if local.is_empty() {
-            all.clone()
+        // Ids grow with the file index: a file's definitions are a run.
+        let lo = all.partition_point(|&i| self.funcs[i].0 < file);
+        let hi = all.partition_point(|&i| self.funcs[i].0 <= file);
+        if lo == hi {
+            all
         } else {
-            local
+            &all[lo..hi]
         }
     }
 }

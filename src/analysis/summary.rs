@@ -189,7 +189,9 @@ pub fn infer<'p>(
     model: &LockModel,
     contexts: &Contexts,
 ) -> (Summaries<'p>, Vec<usize>) {
-    infer_memo(program, model, contexts, None)
+    let graph = super::graph::Graph::new(program, model);
+    let summaries = infer_memo(program, model, contexts, None, &graph);
+    (summaries, graph.level)
 }
 
 /// [`infer`], reusing unchanged summaries through `memo` (see
@@ -199,70 +201,48 @@ pub(super) fn infer_memo<'p>(
     model: &LockModel,
     contexts: &Contexts,
     memo: Option<&super::summary_cache::SummaryMemo>,
-) -> (Summaries<'p>, Vec<usize>) {
-    let funcs = &program.funcs;
-    // Call graph over function indices (model functions are not inferred).
-    let callees: Vec<Vec<usize>> = funcs
-        .iter()
-        .map(|(file, f)| {
-            let mut cs: Vec<usize> = called_names(f)
-                .into_iter()
-                .filter(|n| model.api(n).is_none())
-                .flat_map(|n| program.resolve(*file, n))
-                .collect();
-            cs.sort_unstable();
-            cs.dedup();
-            cs
-        })
-        .collect();
-    let mut called = vec![false; funcs.len()];
-    callees.iter().flatten().for_each(|&c| called[c] = true);
-    let sccs = tarjan(&callees);
-    // Level of each SCC: 1 + the highest level among its callees' SCCs.
-    let mut scc_of = vec![0usize; funcs.len()];
-    for (i, scc) in sccs.iter().enumerate() {
-        for &v in scc {
-            scc_of[v] = i;
-        }
-    }
-    let mut level = vec![0usize; sccs.len()];
-    for (i, scc) in sccs.iter().enumerate() {
-        // Tarjan emits callee SCCs first, so their levels are final here.
-        level[i] = scc
-            .iter()
-            .flat_map(|&v| &callees[v])
-            .map(|&c| scc_of[c])
-            .filter(|&c| c != i)
-            .map(|c| level[c] + 1)
-            .max()
-            .unwrap_or(0);
-    }
-    let max_level = level.iter().copied().max().unwrap_or(0);
+    graph: &super::graph::Graph,
+) -> Summaries<'p> {
+    let callees = &graph.callees;
     let mut summaries = Summaries::new(program, model);
-    for l in 0..=max_level {
-        let batch: Vec<&Vec<usize>> = sccs
-            .iter()
-            .enumerate()
-            .filter(|(i, scc)| level[*i] == l && scc.iter().any(|&v| called[v]))
-            .map(|(_, s)| s)
-            .collect();
-        let results: Vec<Vec<(usize, Option<Summary>)>> = batch
-            .par_iter()
-            .map(|scc| solve_scc(scc, model, contexts, &summaries, &callees, memo))
-            .collect();
+    for batch in &graph.batches {
+        // Cycles whose inputs did not change keep their summaries (cheap,
+        // in order); the others are solved in parallel.
+        let mut results: Vec<Vec<(usize, Option<Summary>)>> = Vec::new();
+        let mut todo: Vec<&Vec<usize>> = Vec::new();
+        for &k in batch {
+            let scc = &graph.sccs[k];
+            match memo.and_then(|m| m.reuse(scc, graph)) {
+                Some(kept) => results.push(kept),
+                None => todo.push(scc),
+            }
+        }
+        let solved: Vec<Vec<(usize, Option<Summary>)>> = match todo.len() {
+            0 => Vec::new(),
+            1 => vec![solve_scc(
+                todo[0], model, contexts, &summaries, callees, memo,
+            )],
+            _ => todo
+                .par_iter()
+                .map(|scc| solve_scc(scc, model, contexts, &summaries, callees, memo))
+                .collect(),
+        };
+        results.extend(solved);
         for (i, s) in results.into_iter().flatten() {
             // Annotations override inference.
             let s = match program.annotations.of(i) {
                 Some(a) => Some(annotated(a.clone(), s)),
                 None => s,
             };
+            if let Some(m) = memo {
+                m.note(i, s.as_ref());
+            }
             if let Some(s) = s {
                 summaries.by_func.insert(i, s);
             }
         }
     }
-    let func_level = (0..funcs.len()).map(|i| level[scc_of[i]]).collect();
-    (summaries, func_level)
+    summaries
 }
 
 fn solve_scc(
@@ -282,7 +262,21 @@ fn solve_scc(
         };
         return vec![(i, s)];
     }
-    // Recursion: iterate from "unknown" to a fixpoint, within a bound.
+    match memo {
+        Some(m) => m.solve_scc(scc, model, contexts, done, || {
+            solve_recursive(scc, model, contexts, done)
+        }),
+        None => solve_recursive(scc, model, contexts, done),
+    }
+}
+
+/// Recursion: iterate from "unknown" to a fixpoint, within a bound.
+fn solve_recursive(
+    scc: &[usize],
+    model: &LockModel,
+    contexts: &Contexts,
+    done: &Summaries,
+) -> Vec<(usize, Option<Summary>)> {
     let mut local = done.clone();
     let mut last: Vec<(usize, Option<Summary>)> = Vec::new();
     for _ in 0..3 {
@@ -336,18 +330,18 @@ fn annotated(ann: Arc<Annotated>, inferred: Option<Summary>) -> Summary {
 }
 
 pub(super) fn called_names(f: &Function) -> Vec<&str> {
-    f.blocks
-        .iter()
-        .flat_map(|b| &b.stmts)
-        .flat_map(|s| match &s.kind {
+    let mut out = Vec::new();
+    for s in f.blocks.iter().flat_map(|b| &b.stmts) {
+        match &s.kind {
             StmtKind::Call {
                 callee: Callee::Direct { name, .. },
                 ..
-            } => vec![name.as_str()],
-            StmtKind::Opaque { calls, .. } => calls.iter().map(String::as_str).collect(),
-            _ => Vec::new(),
-        })
-        .collect()
+            } => out.push(name.as_str()),
+            StmtKind::Opaque { calls, .. } => out.extend(calls.iter().map(String::as_str)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// [`summarize_inner`], with a failure (a defect in faultlock) giving no
@@ -956,7 +950,7 @@ fn effect(kind: EffectKind, lk: LockKind, path: PathExpr, when: When) -> Effect 
 
 /// Strongly connected components, callees before callers (iterative
 /// Tarjan, so deep call chains cannot overflow the stack).
-fn tarjan(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+pub(super) fn tarjan(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = succ.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];

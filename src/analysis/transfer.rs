@@ -359,7 +359,7 @@ impl FnAnalyzer<'_> {
         }
         if self.record_passed_flags && self.model.api(name).is_none() {
             let program = self.summaries.program;
-            for callee in program.resolve(self.file, name) {
+            for &callee in program.resolve(self.file, name) {
                 let Some(i) = program.funcs[callee]
                     .1
                     .params

@@ -5,23 +5,37 @@
 //! The function is lowered from a copy of the new text in which every
 //! byte before it is blanked except preprocessor directive lines (in-file
 //! `#define`s and the `#if` structure stay as the whole-file run sees
-//! them) and the text after it is cut; offsets are unchanged, so its spans
-//! are those of a whole-file run. The result is used only when it is
-//! certain to equal the whole-file run's:
+//! them) and the text after it and the function after it is cut;
+//! offsets are unchanged, so its spans are those of a whole-file run. The
+//! front end runs its whole fallback
+//! chain on that copy (see `frontend::c::lower_file`), so the
+//! function comes out of the same parse as in a whole-file run. The result is used
+//! only when it is certain to equal the whole-file run's:
 //!
-//! * the file lowered cleanly before (no opaque function), so the
-//!   whole-file run takes its first parse only, and the edit leaves the
-//!   number of lone `{` lines (its sign of swallowed functions) alone;
+//! * the edit leaves the number of lone `{` lines (the front end's sign of
+//!   swallowed functions) alone, and the file had no fewer functions than
+//!   such lines;
 //! * the edit lies strictly inside the body's braces and its lines hold
 //!   no `#`, backslash or comment delimiter (no directive, continuation
-//!   or comment that could reach beyond the function);
-//! * the function comes out clean, alone, with the same name and
-//!   extent (moved by the edit), so its braces still match.
+//!   or comment that could reach beyond the function) and none starts
+//!   with `}` (the cut of the front end's top-level pieces);
+//! * the function came out clean before, and comes out clean again,
+//!   alone, from the same parse (see [`Parse`]), with the same name and
+//!   extent (moved by the edit), so its braces still match;
+//! * the function before it (if any) came out clean from the primary
+//!   parse: every parse enters the edited function at top level, as it
+//!   did before; functions broken elsewhere in the file do not matter,
+//!   since the edited function, clean in every parse the file went
+//!   through, leaves every parse after it as it was. So when the file
+//!   had functions from the first-branch parse, the edited function must
+//!   also come out clean from that parse alone;
+//! * the function after it (if any) comes out of the same text window
+//!   equal to what it was, moved.
 //!
 //! Otherwise the caller lowers the whole file.
 
 use crate::frontend::{self, Defines, Lang};
-use crate::ir::Unit;
+use crate::ir::{Function, Parse, Unit};
 use crate::source::SourceFile;
 
 /// The unit of `new`, from `unit` (the unit of `old`, taken when this
@@ -41,10 +55,7 @@ pub fn relower(
         return None;
     }
     let (o, n) = (old.as_bytes(), new.text.as_bytes());
-    if n.len() >= u32::MAX as usize / 2
-        || unit.functions.iter().any(|f| f.opaque_regions > 0)
-        || lone_braces(o) > unit.functions.len()
-    {
+    if n.len() >= u32::MAX as usize / 2 || lone_braces(o) > unit.functions.len() {
         return None;
     }
     let prefix = o.iter().zip(n).take_while(|(a, b)| a == b).count();
@@ -63,6 +74,10 @@ pub fn relower(
         start <= prefix && old_end < end
     })?;
     let g = &unit.functions[idx];
+    let clean_primary = |f: &Function| f.opaque_regions == 0 && f.parse == Parse::Primary;
+    if g.opaque_regions > 0 || (idx > 0 && !clean_primary(&unit.functions[idx - 1])) {
+        return None;
+    }
     let (start, end) = (g.span.start as usize, g.span.end as usize);
     let open = start + o[start..end].iter().position(|&c| c == b'{')?;
     if o.get(end - 1) != Some(&b'}') || prefix <= open || old_end >= end - 1 {
@@ -75,18 +90,41 @@ pub fn relower(
         return None;
     }
     let new_fn_end = (end as i64 + delta) as usize;
-    let masked = SourceFile::new(new.path.clone(), masked(&new.text, start, new_fn_end));
-    let lower = || frontend::lower(&masked, defines);
-    let lowered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(lower)).ok()?;
-    let [mut f] = <[_; 1]>::try_from(lowered.functions).ok()?;
-    let g = &unit.functions[idx];
-    if f.opaque_regions > 0
-        || f.name != g.name
-        || f.name_span != g.name_span
-        || f.span.start != g.span.start
-        || f.span.end as usize != new_fn_end
-    {
+    let moved = |s: u32| (i64::from(s) + delta) as usize;
+    let next = unit.functions.get(idx + 1);
+    let window_end = next.map_or(new_fn_end, |h| moved(h.span.end));
+    let masked = SourceFile::new(new.path.clone(), masked(&new.text, start, window_end));
+    let lower = || {
+        let alone = frontend::lower(&masked, defines);
+        // A whole-file run also went through the first-branch parse.
+        let first_branch = (g.parse == Parse::Primary
+            && unit.functions.iter().any(|f| f.parse != Parse::Primary))
+        .then(|| frontend::c::lower_first_branch(&masked, defines));
+        (alone, first_branch)
+    };
+    let (lowered, first_branch) =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(lower)).ok()?;
+    let same_extent = |f: &Function| {
+        f.opaque_regions == 0
+            && f.name == g.name
+            && f.name_span == g.name_span
+            && f.span.start == g.span.start
+            && f.span.end as usize == new_fn_end
+    };
+    if let Some(alt) = first_branch {
+        if !alt.functions.first().is_some_and(same_extent) {
+            return None;
+        }
+    }
+    let mut fs = lowered.functions.into_iter();
+    let mut f = fs.next()?;
+    if !same_extent(&f) || f.parse != g.parse {
         return None;
+    }
+    match (next, fs.next(), fs.next()) {
+        (None, None, None) => {}
+        (Some(h), Some(k), None) if same_moved(h, &k, delta) => {}
+        _ => return None,
     }
     // Annotations are read from the text before the function, which the
     // edit did not touch (and the masked text does not have).
@@ -96,6 +134,17 @@ pub fn relower(
     out.functions[idx] = f;
     out.count_opaque();
     Some((out, Some(idx)))
+}
+
+/// Whether `new` is `old` moved by `delta` bytes (annotations aside: the
+/// masked text has none of the text they are read from).
+fn same_moved(old: &Function, new: &Function, delta: i64) -> bool {
+    let mut a = old.clone();
+    a.shift(delta);
+    a.annotations.clear();
+    let mut b = new.clone();
+    b.annotations.clear();
+    format!("{a:?}") == format!("{b:?}")
 }
 
 /// The whole lines holding `text[from..to]`.
@@ -111,9 +160,11 @@ fn lines(text: &[u8], from: usize, to: usize) -> &[u8] {
     &text[start..end]
 }
 
-/// No directive, line continuation or block comment delimiter.
+/// No directive, line continuation, block comment delimiter or line
+/// starting with `}`.
 fn plain(lines: &[u8]) -> bool {
     !lines.contains(&b'#')
+        && !lines.split(|&c| c == b'\n').any(|l| l.starts_with(b"}"))
         && !lines.contains(&b'\\')
         && !lines.windows(2).any(|w| w == b"/*" || w == b"*/")
 }

@@ -184,6 +184,12 @@ impl Workspace {
         self.quick_relowers.load(Ordering::Relaxed)
     }
 
+    /// How many final-pass results the last check kept without making
+    /// their keys (see `analysis::FnCache::skipped`).
+    pub fn analysis_skips(&self) -> usize {
+        self.analysis_cache.lock().map_or(0, |c| c.skipped())
+    }
+
     /// How many distinct IR texts are interned (for tests: at most one
     /// per lowered function).
     pub fn interned_texts(&self) -> usize {

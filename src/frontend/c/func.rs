@@ -47,6 +47,7 @@ pub fn lower_function(cx: &Ctx, n: Node) -> Option<Function> {
         annotations: Vec::new(),
         blocks: compact(l.blocks),
         opaque_regions,
+        parse: crate::ir::Parse::Primary,
     })
 }
 

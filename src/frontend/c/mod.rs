@@ -23,7 +23,7 @@ mod table;
 mod tests;
 
 use crate::frontend::Defines;
-use crate::ir::Unit;
+use crate::ir::{Parse, Unit};
 use crate::source::SourceFile;
 use tree_sitter::{Node, Tree};
 
@@ -102,12 +102,12 @@ pub fn lower_file_sliced(
     if kept && (broken || unit.functions.is_empty() || dropped(src, &unit)) {
         let done = clean_bodies(src, &unit);
         let alt = lower(preproc::preprocess(src, defines, true), false, &done);
-        merge(&mut unit, alt);
+        merge(&mut unit, alt, Parse::FirstBranch);
     }
     if dropped(src, &unit) {
         let done = clean_bodies(src, &unit);
         let alt = lower(preproc::preprocess(src, defines, true), true, &done);
-        merge(&mut unit, alt);
+        merge(&mut unit, alt, Parse::Pieces);
     }
     if !blanked.is_empty() {
         blanked.sort_by_key(|r| r.start);
@@ -119,6 +119,17 @@ pub fn lower_file_sliced(
     }
     unit.count_opaque();
     unit
+}
+
+/// The functions of the parse of `file` in which every unknown
+/// conditional takes its first branch (the second parse of
+/// [`lower_file`]), without any fallback.
+pub fn lower_first_branch(file: &SourceFile, defines: &Defines) -> Unit {
+    let src = file.text.as_bytes();
+    if src.len() >= u32::MAX as usize / 2 {
+        return Unit::default();
+    }
+    lower_text(preproc::preprocess(src, defines, true), defines, false)
 }
 
 /// Cheap sign that functions were swallowed by a top-level parse error:
@@ -148,13 +159,18 @@ fn clean_bodies(src: &[u8], unit: &Unit) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-fn merge(unit: &mut Unit, alt: Unit) {
+/// Functions of `alt` (made by the parse `parse`) replace the broken ones
+/// of `unit` at the same name offset, and fill in those `unit` lacks.
+fn merge(unit: &mut Unit, alt: Unit, parse: Parse) {
     use foldhash::HashMap;
     let mut by_name: HashMap<u32, crate::ir::Function> = alt
         .functions
         .into_iter()
         .filter(|f| f.opaque_regions == 0)
-        .map(|f| (f.name_span.start, f))
+        .map(|mut f| {
+            f.parse = parse;
+            (f.name_span.start, f)
+        })
         .collect();
     for f in &mut unit.functions {
         if f.opaque_regions > 0 {

@@ -124,6 +124,7 @@ fn salvage(piece: &str, base: usize, unit: &mut Unit) {
                 term: Terminator::Return { value: None, span },
             }],
             opaque_regions: 1,
+            parse: crate::ir::Parse::Primary,
         });
     }
 }
@@ -285,6 +286,7 @@ impl Items<'_> {
             annotations,
             blocks: l.blocks,
             opaque_regions: l.opaque,
+            parse: crate::ir::Parse::Primary,
         });
         for f in &nested {
             self.function(&f.attrs, &f.sig, &f.block, f.span(), unit);
