@@ -29,7 +29,7 @@ use super::{EntryContext, Finding, Located};
 use crate::ir::{shift_span, Function};
 use crate::model::LockModel;
 use crate::source::Span;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -101,7 +101,7 @@ impl SummaryTexts {
     /// The tokens, without the texts no key of this run names (their
     /// tokens are never given out again).
     pub fn finish(self) -> Tokens {
-        let live: std::collections::HashSet<u64> = self
+        let live: foldhash::HashSet<u64> = self
             .summary
             .iter()
             .chain(&self.params)

@@ -39,7 +39,7 @@ pub struct Workspace {
     /// Tokens of the position-free IR texts of the lowered functions, by
     /// text: the analysis keys hold a short token instead of a function's
     /// whole IR, equal exactly when the texts are (see [`intern`]).
-    interned: HashMap<Arc<str>, Arc<str>>,
+    interned: foldhash::HashMap<Arc<str>, Arc<str>>,
     /// The next token's number.
     next_token: u64,
     /// Edits re-lowered one function at a time (for tests and benches).
@@ -95,7 +95,7 @@ impl Workspace {
             lowered: Lowered::default(),
             lowered_from: Vec::new(),
             ir: Vec::new(),
-            interned: HashMap::new(),
+            interned: foldhash::HashMap::default(),
             next_token: 0,
             quick_relowers: AtomicUsize::new(0),
             by_path: HashMap::new(),
@@ -256,7 +256,7 @@ impl Workspace {
                 .collect();
         }
         // Forget the texts no function has any more.
-        let live: std::collections::HashSet<&Arc<str>> = self.ir.iter().flatten().collect();
+        let live: foldhash::HashSet<&Arc<str>> = self.ir.iter().flatten().collect();
         self.interned.retain(|_, token| live.contains(token));
     }
 
@@ -374,7 +374,11 @@ pub struct DocFixes {
 /// The token of `text`, a position-free IR text, or `text` itself when it
 /// is a token already (a function kept from the previous lowering). A
 /// token starts with NUL, which no IR text does.
-fn intern(interned: &mut HashMap<Arc<str>, Arc<str>>, next: &mut u64, text: Arc<str>) -> Arc<str> {
+fn intern(
+    interned: &mut foldhash::HashMap<Arc<str>, Arc<str>>,
+    next: &mut u64,
+    text: Arc<str>,
+) -> Arc<str> {
     if text.starts_with('\0') {
         return text;
     }

@@ -21,8 +21,9 @@ pub use term::{LockKind, PathExpr, Term};
 pub use version::{KernelChoice, KernelVersion};
 pub use vma_write::VmaWriteModel;
 
+use foldhash::{HashMap, HashMapExt};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The embedded model files, in load order (`(name, text)` pairs).
 pub const BUILTIN: &[(&str, &str)] = &[
