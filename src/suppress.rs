@@ -80,7 +80,7 @@ pub fn parse(file: &SourceFile) -> (Vec<Suppression>, Vec<Malformed>) {
     let text = &*file.text;
     let mut out = Vec::new();
     let mut bad = Vec::new();
-    let marks: Vec<usize> = text.match_indices(MARK).map(|(i, _)| i).collect();
+    let marks: Vec<usize> = memchr::memmem::find_iter(text.as_bytes(), MARK).collect();
     let (mut next_close, mut next_newline) = (None, None);
     for (k, &at) in marks.iter().enumerate() {
         let from = at + MARK.len();

@@ -306,33 +306,28 @@ fn body_edits_skip_unchanged_functions() {
     );
 }
 
-/// `fixtures/lsp/broken_primary.c`: one function the primary parse
-/// breaks (it comes from the first-branch parse), clean ones around it.
-fn broken_primary() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lsp/broken_primary.c");
+/// A file of `fixtures/lsp/`.
+fn lsp_fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/lsp")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
-/// A function the primary parse breaks does not send an edit of another
-/// function (or of itself) through the whole file: the function is
-/// re-lowered alone through the parse it came from, and the unit equals
-/// a whole-file lowering of the new text, function for function.
-#[test]
-fn edits_beside_a_function_the_primary_parse_breaks_are_relowered_alone() {
-    use faultlock::ir::Parse;
+/// `fixtures/lsp/broken_primary.c`: one function the primary parse
+/// breaks (it comes from the first-branch parse), clean ones around it.
+fn broken_primary() -> String {
+    lsp_fixture("broken_primary.c")
+}
+
+/// The names of the functions of `text` whose body edits are re-lowered
+/// alone; every such unit must equal a whole-file lowering of the new
+/// text, function for function.
+fn relowered_alone(text: &str) -> Vec<String> {
     use faultlock::lsp::incremental;
     let model = LockModel::builtin();
     let defines = check::effective_defines(&model, &CheckOptions::default());
-    let text = broken_primary();
-    let unit = faultlock::frontend::lower(&SourceFile::new("/ws/p.c", text.as_str()), &defines);
-    for f in &unit.functions {
-        let want = if f.name == "broken_c" {
-            Parse::FirstBranch
-        } else {
-            Parse::Primary
-        };
-        assert_eq!((f.parse, f.opaque_regions), (want, 0), "{}", f.name);
-    }
+    let unit = faultlock::frontend::lower(&SourceFile::new("/ws/p.c", text), &defines);
     let lines: Vec<&str> = text.lines().collect();
     let mut quick = std::collections::BTreeSet::new();
     for at in 1..lines.len() {
@@ -347,8 +342,7 @@ fn edits_beside_a_function_the_primary_parse_breaks_are_relowered_alone() {
             let file = SourceFile::new("/ws/p.c", new.as_str());
             let fresh = faultlock::frontend::lower(&file, &defines);
             let mut old = unit.clone();
-            let Some((got, Some(k))) = incremental::relower(&text, &mut old, &file, &defines)
-            else {
+            let Some((got, Some(k))) = incremental::relower(text, &mut old, &file, &defines) else {
                 continue;
             };
             assert_eq!(
@@ -360,10 +354,47 @@ fn edits_beside_a_function_the_primary_parse_breaks_are_relowered_alone() {
             quick.insert(got.functions[k].name.clone());
         }
     }
+    quick.into_iter().collect()
+}
+
+/// A function the primary parse breaks does not send an edit of another
+/// function (or of itself) through the whole file: the function is
+/// re-lowered alone through the parse it came from, and the unit equals
+/// a whole-file lowering of the new text, function for function.
+#[test]
+fn edits_beside_a_function_the_primary_parse_breaks_are_relowered_alone() {
+    use faultlock::ir::Parse;
+    let model = LockModel::builtin();
+    let defines = check::effective_defines(&model, &CheckOptions::default());
+    let text = broken_primary();
+    let unit = faultlock::frontend::lower(&SourceFile::new("/ws/p.c", text.as_str()), &defines);
+    for f in &unit.functions {
+        let want = if f.name == "broken_c" {
+            Parse::FirstBranch
+        } else {
+            Parse::Primary
+        };
+        assert_eq!((f.parse, f.opaque_regions), (want, 0), "{}", f.name);
+    }
     // `fault_d` follows the broken function: its edits take the
     // whole-file path.
     let want = ["broken_c", "fault_b", "fault_e", "helper_a"];
-    assert_eq!(quick.iter().map(String::as_str).collect::<Vec<_>>(), want);
+    assert_eq!(relowered_alone(&text), want);
+}
+
+/// A file with more lone `{` lines than functions is parsed again by the
+/// whole-file lowering; edits of a function are still re-lowered alone,
+/// except in a function with a line starting with `}` inside (the
+/// re-parses do not blank it).
+#[test]
+fn edits_in_a_file_the_front_end_parses_again_are_relowered_alone() {
+    let text = lsp_fixture("extra_braces.c");
+    let lone = text.lines().filter(|l| *l == "{").count();
+    let model = LockModel::builtin();
+    let defines = check::effective_defines(&model, &CheckOptions::default());
+    let unit = faultlock::frontend::lower(&SourceFile::new("/ws/p.c", text.as_str()), &defines);
+    assert!(unit.functions.len() < lone, "the fixture lost its point");
+    assert_eq!(relowered_alone(&text), ["fault_c", "fault_e", "helper_a"]);
 }
 
 /// Random edits of a file with a function the primary parse breaks:
@@ -374,5 +405,17 @@ fn rechecks_beside_a_broken_function_equal_fresh_checks() {
     let opts = CheckOptions::default();
     let [a, _] = documents();
     let quick = recheck_sequence(&model, &opts, [broken_primary(), a], 40, body_edit);
+    assert!(quick >= 5, "only {quick} edits were re-lowered alone");
+}
+
+/// Random edits of a file the whole-file lowering parses again: every
+/// re-check equals a fresh check, and edits are re-lowered alone.
+#[test]
+fn rechecks_in_a_file_parsed_again_equal_fresh_checks() {
+    let model = LockModel::builtin();
+    let opts = CheckOptions::default();
+    let [a, _] = documents();
+    let text = lsp_fixture("extra_braces.c");
+    let quick = recheck_sequence(&model, &opts, [text, a], 40, body_edit);
     assert!(quick >= 5, "only {quick} edits were re-lowered alone");
 }

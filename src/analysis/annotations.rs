@@ -35,6 +35,9 @@ pub struct Annotated {
 
 impl Annotated {
     fn parse(file: usize, params: &[Var], written: &[Annotation]) -> Option<Arc<Annotated>> {
+        if written.is_empty() {
+            return None;
+        }
         let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
         let anns: Vec<(LockAnnotation, String, Span)> = written
             .iter()

@@ -8,6 +8,7 @@
 //! its IR, its entry context or a summary its key reads, which is what
 //! the skipping tests.
 
+use super::annotations::Annotated;
 use super::graph::Graph;
 use super::program::{FuncId, Program};
 use super::summary_cache::PerFn;
@@ -23,19 +24,13 @@ pub struct Shape {
     files: Vec<usize>,
     heads: Vec<(String, Vec<(String, TypeRef)>)>,
     /// The annotations of annotated definitions (absolute spans).
-    annotated: Vec<(FuncId, String)>,
-    /// The annotated declarations.
-    declared: Vec<(String, String)>,
+    annotated: Vec<(FuncId, Arc<Annotated>)>,
+    /// The annotated declarations, by name.
+    declared: Vec<(String, Vec<Arc<Annotated>>)>,
 }
 
 impl Shape {
     pub fn new(program: &Program) -> Self {
-        let annotations = &program.annotations;
-        let mut declared: Vec<(String, String)> = annotations
-            .declarations()
-            .map(|(n, a)| (n.clone(), format!("{a:?}")))
-            .collect();
-        declared.sort();
         Shape {
             files: program.funcs.iter().map(|(file, _)| *file).collect(),
             heads: program
@@ -46,12 +41,55 @@ impl Shape {
                     (f.name.clone(), params.collect())
                 })
                 .collect(),
-            annotated: (0..program.funcs.len())
-                .filter_map(|id| annotations.of(id).map(|a| (id, format!("{a:?}"))))
+            annotated: annotated(program).map(|(id, a)| (id, a.clone())).collect(),
+            declared: declared(program)
+                .into_iter()
+                .map(|(n, a)| (n.clone(), a.clone()))
                 .collect(),
-            declared,
         }
     }
+
+    /// Whether `program` has this shape (compared in place: the
+    /// re-check of an edit that keeps the shape builds none).
+    pub fn matches(&self, program: &Program) -> bool {
+        let funcs = &program.funcs;
+        self.files.len() == funcs.len()
+            && self.files.iter().zip(funcs).all(|(&a, (b, _))| a == *b)
+            && self
+                .heads
+                .iter()
+                .zip(funcs)
+                .all(|((name, params), (_, f))| {
+                    *name == f.name
+                        && params.len() == f.params.len()
+                        && params
+                            .iter()
+                            .zip(&f.params)
+                            .all(|((n, t), p)| *n == p.name && *t == p.ty)
+                })
+            && self
+                .annotated
+                .iter()
+                .map(|(id, a)| (*id, a))
+                .eq(annotated(program))
+            && self
+                .declared
+                .iter()
+                .map(|(n, a)| (n, a))
+                .eq(declared(program))
+    }
+}
+
+/// The annotated definitions of `program`, by id.
+fn annotated<'a>(program: &'a Program) -> impl Iterator<Item = (FuncId, &'a Arc<Annotated>)> {
+    (0..program.funcs.len()).filter_map(|id| program.annotations.of(id).map(|a| (id, a)))
+}
+
+/// The annotated declarations of `program`, sorted by name.
+fn declared<'a>(program: &'a Program) -> Vec<(&'a String, &'a Vec<Arc<Annotated>>)> {
+    let mut v: Vec<_> = program.annotations.declarations().collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
 }
 
 /// The final pass over one function in the last run.

@@ -223,10 +223,11 @@ fn analyze_with(
     };
     // The last run's graph and results, when the program kept its shape
     // and call graph (see `delta`).
-    let shape = cache.as_ref().map(|_| delta::Shape::new(&program));
+    let mut shape = None;
     let mut kept = None;
     let graph = match prev {
-        Some(p) if Some(&p.shape) == shape.as_ref() && p.ir.len() == ir.len() => {
+        Some(p) if p.ir.len() == ir.len() && p.shape.matches(&program) => {
+            shape = Some(p.shape);
             let changed: Vec<FuncId> = (0..ir.len()).filter(|&i| p.ir[i] != ir[i]).collect();
             match p.graph.update(&program, model, &changed) {
                 Some(g) => {
@@ -248,6 +249,9 @@ fn analyze_with(
         }
         _ => graph::Graph::new(&program, model),
     };
+    let shape = cache
+        .as_ref()
+        .map(|_| shape.unwrap_or_else(|| delta::Shape::new(&program)));
     crate::check::stage_time("call graph", t);
     let t = std::time::Instant::now();
     let (delta, prev_finals, dirty) = match kept {

@@ -26,7 +26,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Summaries<'p> {
     pub program: &'p Program<'p>,
-    by_func: HashMap<FuncId, Summary>,
+    by_func: HashMap<FuncId, Arc<Summary>>,
     /// Annotated bodiless declarations, by name.
     declared: HashMap<String, Vec<Summary>>,
 }
@@ -84,7 +84,7 @@ impl<'p> Summaries<'p> {
         ids[1..]
             .iter()
             .all(|i| self.by_func.get(i) == Some(first))
-            .then_some(first)
+            .then_some(&**first)
     }
 }
 
@@ -208,7 +208,7 @@ pub(super) fn infer_memo<'p>(
     for batch in &graph.batches {
         // Cycles whose inputs did not change keep their summaries (cheap,
         // in order); the others are solved in parallel.
-        let mut results: Vec<Vec<(usize, Option<Summary>)>> = Vec::new();
+        let mut results: Vec<Vec<(usize, Option<Arc<Summary>>)>> = Vec::new();
         let mut todo: Vec<&Vec<usize>> = Vec::new();
         for &k in batch {
             let scc = &graph.sccs[k];
@@ -217,7 +217,7 @@ pub(super) fn infer_memo<'p>(
                 None => todo.push(scc),
             }
         }
-        let solved: Vec<Vec<(usize, Option<Summary>)>> = match todo.len() {
+        let solved: Vec<Vec<(usize, Option<Arc<Summary>>)>> = match todo.len() {
             0 => Vec::new(),
             1 => vec![solve_scc(
                 todo[0], model, contexts, &summaries, callees, memo,
@@ -231,7 +231,7 @@ pub(super) fn infer_memo<'p>(
         for (i, s) in results.into_iter().flatten() {
             // Annotations override inference.
             let s = match program.annotations.of(i) {
-                Some(a) => Some(annotated(a.clone(), s)),
+                Some(a) => Some(Arc::new(annotated(a.clone(), s.map(Arc::unwrap_or_clone)))),
                 None => s,
             };
             if let Some(m) = memo {
@@ -252,13 +252,13 @@ fn solve_scc(
     done: &Summaries,
     callees: &[Vec<usize>],
     memo: Option<&super::summary_cache::SummaryMemo>,
-) -> Vec<(usize, Option<Summary>)> {
+) -> Vec<(usize, Option<Arc<Summary>>)> {
     let recursive = scc.len() > 1 || callees[scc[0]].contains(&scc[0]);
     if !recursive {
         let i = scc[0];
         let s = match memo {
             Some(m) => m.summarize(i, model, contexts, done),
-            None => summarize(i, model, contexts, done),
+            None => summarize(i, model, contexts, done).map(Arc::new),
         };
         return vec![(i, s)];
     }
@@ -276,13 +276,13 @@ fn solve_recursive(
     model: &LockModel,
     contexts: &Contexts,
     done: &Summaries,
-) -> Vec<(usize, Option<Summary>)> {
+) -> Vec<(usize, Option<Arc<Summary>>)> {
     let mut local = done.clone();
-    let mut last: Vec<(usize, Option<Summary>)> = Vec::new();
+    let mut last: Vec<(usize, Option<Arc<Summary>>)> = Vec::new();
     for _ in 0..3 {
-        let now: Vec<(usize, Option<Summary>)> = scc
+        let now: Vec<(usize, Option<Arc<Summary>>)> = scc
             .iter()
-            .map(|&i| (i, summarize(i, model, contexts, &local)))
+            .map(|&i| (i, summarize(i, model, contexts, &local).map(Arc::new)))
             .collect();
         if now == last {
             return now;

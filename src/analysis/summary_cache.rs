@@ -24,15 +24,20 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Inferred summaries (`None`: the function has none) by [`memo::key`].
-pub type Memo = HashMap<String, Option<Summary>>;
+pub type Memo = HashMap<String, Option<Arc<Summary>>>;
+
+/// What one function's inference gave: its memo key (`None`: made
+/// without one) and its summary (shared with the memo and the run's
+/// [`Summaries`]: kept ones are not copied).
+pub type Inferred = (Option<String>, Option<Arc<Summary>>);
 
 /// Per function, what one run inferred: the memo key (`None`: made
 /// without one) and the value before annotations; and the summary its
 /// callers saw (`None` when it was not summarized).
 #[derive(Default)]
 pub struct PerFn {
-    pub inferred: Vec<Option<(Option<String>, Option<Summary>)>>,
-    pub seen: Vec<Option<Option<Summary>>>,
+    pub inferred: Vec<Option<Inferred>>,
+    pub seen: Vec<Option<Option<Arc<Summary>>>>,
 }
 
 /// The last run's [`PerFn`], when the program kept its shape since, and
@@ -47,8 +52,8 @@ pub struct SummaryMemo<'a> {
     delta: Option<Delta>,
     /// Whether each function's summary differs from the last run's.
     changed: Vec<AtomicBool>,
-    inferred: Vec<OnceLock<(Option<String>, Option<Summary>)>>,
-    seen: Vec<OnceLock<Option<Summary>>>,
+    inferred: Vec<OnceLock<Inferred>>,
+    seen: Vec<OnceLock<Option<Arc<Summary>>>>,
     new: Mutex<Memo>,
     /// Each function's [`memo::ir_text`], by id.
     ir: &'a [Arc<str>],
@@ -113,7 +118,7 @@ impl<'a> SummaryMemo<'a> {
         &self,
         scc: &[FuncId],
         graph: &super::graph::Graph,
-    ) -> Option<Vec<(FuncId, Option<Summary>)>> {
+    ) -> Option<Vec<(FuncId, Option<Arc<Summary>>)>> {
         let delta = self.delta.as_ref()?;
         let unchanged = |&i: &FuncId| {
             !delta.dirty[i]
@@ -144,7 +149,7 @@ impl<'a> SummaryMemo<'a> {
     }
 
     /// `seen` is the summary of `i` its callers see in this run.
-    pub fn note(&self, i: FuncId, seen: Option<&Summary>) {
+    pub fn note(&self, i: FuncId, seen: Option<&Arc<Summary>>) {
         let was = self
             .delta
             .as_ref()
@@ -165,8 +170,8 @@ impl<'a> SummaryMemo<'a> {
         model: &LockModel,
         contexts: &Contexts,
         done: &Summaries,
-        solve: impl FnOnce() -> Vec<(FuncId, Option<Summary>)>,
-    ) -> Vec<(FuncId, Option<Summary>)> {
+        solve: impl FnOnce() -> Vec<(FuncId, Option<Arc<Summary>>)>,
+    ) -> Vec<(FuncId, Option<Arc<Summary>>)> {
         let mut key = String::from("cycle\n");
         for &id in scc {
             let (file, f) = done.program.funcs[id];
@@ -183,7 +188,7 @@ impl<'a> SummaryMemo<'a> {
             key.push('\u{1}');
         }
         let keys: Vec<String> = (0..scc.len()).map(|k| format!("{key}{k}")).collect();
-        let old: Option<Vec<Option<Summary>>> =
+        let old: Option<Vec<Option<Arc<Summary>>>> =
             keys.iter().map(|k| self.old.get(k).cloned()).collect();
         let out = match old {
             Some(old) => {
@@ -208,11 +213,11 @@ impl<'a> SummaryMemo<'a> {
         model: &LockModel,
         contexts: &Contexts,
         done: &Summaries,
-    ) -> Option<Summary> {
+    ) -> Option<Arc<Summary>> {
         let (file, f) = done.program.funcs[id];
         // An irrelevant function's summary is made without analysis.
         if !summary::relevant(file, f, model, done) {
-            let s = summary::summarize(id, model, contexts, done);
+            let s = summary::summarize(id, model, contexts, done).map(Arc::new);
             let _ = self.inferred[id].set((None, s.clone()));
             return s;
         }
@@ -223,7 +228,7 @@ impl<'a> SummaryMemo<'a> {
                 self.hits.fetch_add(1, Ordering::Relaxed);
                 s.clone()
             }
-            None => summary::summarize(id, model, contexts, done),
+            None => summary::summarize(id, model, contexts, done).map(Arc::new),
         };
         let _ = self.inferred[id].set((Some(key.clone()), s.clone()));
         self.new

@@ -2,19 +2,24 @@
 //! function goes through the front end again, the others keep their IR
 //! with their spans moved by the edit's length.
 //!
-//! The function is lowered from a copy of the new text in which every
-//! byte before it is blanked except preprocessor directive lines (in-file
-//! `#define`s and the `#if` structure stay as the whole-file run sees
-//! them) and the text after it and the function after it is cut;
-//! offsets are unchanged, so its spans are those of a whole-file run. The
-//! front end runs its whole fallback
-//! chain on that copy (see `frontend::c::lower_file`), so the
-//! function comes out of the same parse as in a whole-file run. The result is used
-//! only when it is certain to equal the whole-file run's:
+//! The function is lowered from a cut of the new text: the preprocessor
+//! directive lines before it (in-file `#define`s and the `#if` structure
+//! stay as the whole-file run sees them), then the function and the
+//! function after it; the spans that come out are moved back by the
+//! length of what was left out, so they are those of a whole-file run.
+//! The front end runs its whole fallback chain on that cut (see
+//! `frontend::c::lower_file`), so the function comes out of the same
+//! parse as in a whole-file run. The result is used only when it is
+//! certain to equal the whole-file run's:
 //!
 //! * the edit leaves the number of lone `{` lines (the front end's sign of
-//!   swallowed functions) alone, and the file had no fewer functions than
-//!   such lines;
+//!   swallowed functions) alone. When the file had fewer functions than
+//!   such lines, the whole-file run parses it again (first branches, then
+//!   top-level pieces) with the bodies of the clean functions blanked:
+//!   then the function must come from the primary parse and have no line
+//!   starting with `}` inside, before and after the edit, so that it is
+//!   blanked in those parses, which see the same text as before but for
+//!   the length of that blank and so find the same functions, moved;
 //! * the edit lies strictly inside the body's braces and its lines hold
 //!   no `#`, backslash or comment delimiter (no directive, continuation
 //!   or comment that could reach beyond the function) and none starts
@@ -55,9 +60,11 @@ pub fn relower(
         return None;
     }
     let (o, n) = (old.as_bytes(), new.text.as_bytes());
-    if n.len() >= u32::MAX as usize / 2 || lone_braces(o) > unit.functions.len() {
+    if n.len() >= u32::MAX as usize / 2 {
         return None;
     }
+    // The whole-file run re-parses the file (see `frontend::c::lower_file`).
+    let reparsed = lone_braces(o) > unit.functions.len();
     let prefix = o.iter().zip(n).take_while(|(a, b)| a == b).count();
     let max_suffix = o.len().min(n.len()) - prefix;
     let suffix = o
@@ -83,27 +90,40 @@ pub fn relower(
     if o.get(end - 1) != Some(&b'}') || prefix <= open || old_end >= end - 1 {
         return None;
     }
+    let new_fn_end = (end as i64 + delta) as usize;
+    if reparsed
+        && (g.parse != Parse::Primary
+            || closing_line(&o[open + 1..end - 1])
+            || closing_line(&n[open + 1..new_fn_end - 1]))
+    {
+        return None;
+    }
     if !plain(lines(o, prefix, old_end)) || !plain(lines(n, prefix, new_end)) {
         return None;
     }
     if lone_braces(lines(o, prefix, old_end)) != lone_braces(lines(n, prefix, new_end)) {
         return None;
     }
-    let new_fn_end = (end as i64 + delta) as usize;
     let moved = |s: u32| (i64::from(s) + delta) as usize;
     let next = unit.functions.get(idx + 1);
     let window_end = next.map_or(new_fn_end, |h| moved(h.span.end));
-    let masked = SourceFile::new(new.path.clone(), masked(&new.text, start, window_end));
+    let (text, base) = compact(&new.text, start, window_end);
+    let cut = SourceFile::new(new.path.clone(), text);
     let lower = || {
-        let alone = frontend::lower(&masked, defines);
+        let alone = frontend::lower(&cut, defines);
         // A whole-file run also went through the first-branch parse.
         let first_branch = (g.parse == Parse::Primary
             && unit.functions.iter().any(|f| f.parse != Parse::Primary))
-        .then(|| frontend::c::lower_first_branch(&masked, defines));
+        .then(|| frontend::c::lower_first_branch(&cut, defines));
         (alone, first_branch)
     };
-    let (lowered, first_branch) =
+    let (mut lowered, first_branch) =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(lower)).ok()?;
+    let first_branch = first_branch.map(|mut u| {
+        u.functions.iter_mut().for_each(|f| f.shift(base));
+        u
+    });
+    lowered.functions.iter_mut().for_each(|f| f.shift(base));
     let same_extent = |f: &Function| {
         f.opaque_regions == 0
             && f.name == g.name
@@ -127,7 +147,7 @@ pub fn relower(
         _ => return None,
     }
     // Annotations are read from the text before the function, which the
-    // edit did not touch (and the masked text does not have).
+    // edit did not touch (and the cut text does not have).
     f.annotations = g.annotations.clone();
     let mut out = std::mem::take(unit);
     out.shift_from(end as u32, delta);
@@ -137,7 +157,7 @@ pub fn relower(
 }
 
 /// Whether `new` is `old` moved by `delta` bytes (annotations aside: the
-/// masked text has none of the text they are read from).
+/// cut text has none of the text they are read from).
 fn same_moved(old: &Function, new: &Function, delta: i64) -> bool {
     let mut a = old.clone();
     a.shift(delta);
@@ -169,27 +189,36 @@ fn plain(lines: &[u8]) -> bool {
         && !lines.windows(2).any(|w| w == b"/*" || w == b"*/")
 }
 
+/// Whether a line of `body` starts with `}`.
+fn closing_line(body: &[u8]) -> bool {
+    memchr::memmem::find(body, b"\n}").is_some()
+}
+
 /// Lines that are exactly `{` (the front end's count of function bodies).
 fn lone_braces(lines: &[u8]) -> usize {
     lines.split(|&c| c == b'\n').filter(|l| *l == b"{").count()
 }
 
-/// `text` cut at `end`, with everything before `start` blanked (newlines
-/// kept) except preprocessor directive lines and their continuations.
-fn masked(text: &str, start: usize, end: usize) -> String {
-    let mut out = Vec::with_capacity(end);
+/// The text the edited function is lowered from: the preprocessor
+/// directive lines (with their continuations) before `start`, in order,
+/// then `text[start..end]`; and how far that text's offsets lie behind
+/// the same bytes in `text` (add it to the spans lowered from it). Lines
+/// dropped hold no directive, so the front end sees what a whole-file run
+/// sees of them once the other functions are set aside: nothing; and none
+/// of its passes depends on absolute offsets.
+fn compact(text: &str, start: usize, end: usize) -> (String, i64) {
+    let mut out = Vec::new();
     let mut continued = false;
     for line in text.as_bytes()[..start].split_inclusive(|&c| c == b'\n') {
         let body = line.strip_suffix(b"\n").unwrap_or(line);
         let directive = continued || body.trim_ascii_start().starts_with(b"#");
         if directive {
             out.extend_from_slice(line);
-        } else {
-            out.extend(line.iter().map(|&c| if c == b'\n' { c } else { b' ' }));
         }
         continued = directive && body.trim_ascii_end().ends_with(b"\\");
     }
+    let base = start as i64 - out.len() as i64;
     out.extend_from_slice(&text.as_bytes()[start..end]);
-    // Whole lines are copied or blanked byte by byte: still UTF-8.
-    String::from_utf8(out).unwrap_or_default()
+    // Whole lines are copied: still UTF-8.
+    (String::from_utf8(out).unwrap_or_default(), base)
 }
