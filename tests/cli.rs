@@ -146,6 +146,22 @@ fn missing_path_exits_2() {
     assert!(stderr(&o).contains("faultlock: 0 files"), "{}", stderr(&o));
 }
 
+/// `--stats` followed by a path to check would overwrite that source:
+/// refused before anything is written.
+#[test]
+fn stats_to_a_source_file_is_refused() {
+    let d = tree(&[("x.c", CLEAN)]);
+    let o = faultlock(d.path(), &["check", "--stats", "x.c", "."]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("error: --stats FILE would overwrite the source file x.c"),
+        "{}",
+        stderr(&o)
+    );
+    let kept = std::fs::read_to_string(d.path().join("x.c")).unwrap();
+    assert_eq!(kept, CLEAN);
+}
+
 // ---- end to end (need the analysis) ----
 
 #[test]

@@ -228,6 +228,12 @@ pub(crate) fn use_color(c: ColorArg) -> bool {
 pub type Output<'a> =
     &'a dyn Fn(&mut dyn Write, &[Diagnostic], &Files, bool) -> std::io::Result<()>;
 
+/// Whether `path` names a C or Rust source (by its extension).
+fn is_source(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| ["c", "h", "rs"].iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
 pub fn run_check(args: &CheckArgs, levels_in_order: &[(Level, String)]) -> i32 {
     run_check_with(args, levels_in_order, None)
 }
@@ -240,6 +246,14 @@ pub fn run_check_with(
     output: Option<Output>,
 ) -> i32 {
     let start = Instant::now();
+    if let Some(path) = args.stats.as_deref().filter(|p| is_source(p)) {
+        // `--stats mm/gup.c` is a slip for a path to check.
+        eprintln!(
+            "error: --stats FILE would overwrite the source file {}; name a JSON file",
+            path.display()
+        );
+        return EXIT_ERROR;
+    }
     let (mut paths, listed) = match expand_paths(args) {
         Ok(x) => x,
         Err(e) => {
