@@ -3,7 +3,10 @@
 //!
 //! Scheduling: after a change the worker keeps taking changes until none
 //! has come for [`DEBOUNCE`] (a burst of keystrokes becomes one check),
-//! then re-lowers the changed files and checks. Every change carries a
+//! then checks. The changed files are re-lowered as each change comes,
+//! during that quiet time (an edit inside one function body re-lowers
+//! that function, a few milliseconds: see `incremental`), so that the
+//! check after it starts from lowered units. Every change carries a
 //! generation number; the main loop stores the newest one in `latest`
 //! before sending it. A check whose generation is older than `latest` is
 //! stale — a newer change is already queued — so it is abandoned between
@@ -22,7 +25,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Quiet time after a change before it is checked: enough to take the
 /// changes an editor sends in one burst (a paste, a multi-cursor edit)
@@ -91,15 +94,24 @@ fn run_with(
     // Workspace folders not read yet (see [`INDEX_GRACE`]).
     let mut pending: Option<Vec<PathBuf>> = None;
     while let Ok(job) = jobs.recv() {
+        let mut arrived = Instant::now();
         apply(&mut ws, job, &mut generation, &mut pending);
         loop {
             let quiet = if pending.is_some() && !ws.has_open() {
                 INDEX_GRACE
             } else {
+                // Re-lower while waiting: the quiet time is counted from
+                // the change's arrival, not from the end of this work.
+                if pending.is_none() {
+                    relower(&mut ws);
+                }
                 DEBOUNCE
             };
-            match jobs.recv_timeout(quiet) {
-                Ok(job) => apply(&mut ws, job, &mut generation, &mut pending),
+            match jobs.recv_deadline(arrived + quiet) {
+                Ok(job) => {
+                    arrived = Instant::now();
+                    apply(&mut ws, job, &mut generation, &mut pending);
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => break,
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
             }
@@ -118,6 +130,17 @@ fn run_with(
             }
         }
         publish(checked(&mut ws, &stale, recheck), &out, &shared);
+    }
+}
+
+/// Re-lower the changed files ahead of the check, catching a panic as
+/// [`checked`] does.
+fn relower(ws: &mut Workspace) {
+    if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ws.relower())) {
+        log(format!(
+            "internal error while lowering: {}",
+            crate::analysis::panic_message(&*e)
+        ));
     }
 }
 
@@ -246,6 +269,62 @@ mod tests {
         match &note {
             Outgoing::Message(Message::Notification(n)) => {
                 assert_eq!(n.method, "textDocument/publishDiagnostics");
+                assert_eq!(n.params["version"], 2);
+                assert_eq!(n.params["diagnostics"][0]["code"], "vma_use_after_unlock");
+            }
+            _ => panic!("not a notification"),
+        }
+    }
+
+    /// The changed file is lowered during the quiet time after a change,
+    /// so the check finds nothing left to lower, and still checks (and
+    /// publishes) the version that came last in a burst.
+    #[test]
+    fn changes_are_lowered_while_waiting_for_quiet() {
+        static LEFT: AtomicU64 = AtomicU64::new(0);
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        fn observed(ws: &mut Workspace, stale: &dyn Fn() -> bool) -> Option<Checked> {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+            if ws.needs_relower() {
+                LEFT.fetch_add(1, Ordering::SeqCst);
+            }
+            recheck(ws, stale)
+        }
+        let ws = Workspace::new(
+            LockModel::builtin(),
+            CheckOptions::default(),
+            Encoding::Utf16,
+        );
+        let (jobs_tx, jobs) = crossbeam_channel::unbounded();
+        let (out, published) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::default());
+        let uri = Uri::from_str("file:///x/f.c").unwrap();
+        let clean = BUG.replace("\treturn vma->vm_flags;\n", "\treturn 0;\n");
+        for (version, text) in [(1, clean.as_str()), (2, BUG)] {
+            shared.latest.store(version as u64, Ordering::SeqCst);
+            jobs_tx
+                .send(Job::Text {
+                    uri: uri.clone(),
+                    text: Arc::from(text),
+                    version,
+                    generation: version as u64,
+                })
+                .unwrap();
+        }
+        // Both changes are queued before the worker starts: one burst.
+        let worker = {
+            let shared = shared.clone();
+            std::thread::spawn(move || run_with(ws, jobs, out, shared, observed))
+        };
+        let note = published
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a check publishes");
+        drop(jobs_tx);
+        worker.join().unwrap();
+        assert_eq!(LEFT.load(Ordering::SeqCst), 0, "the check had to lower");
+        assert_eq!(CALLS.load(Ordering::SeqCst), 1, "one check for the burst");
+        match &note {
+            Outgoing::Message(Message::Notification(n)) => {
                 assert_eq!(n.params["version"], 2);
                 assert_eq!(n.params["diagnostics"][0]["code"], "vma_use_after_unlock");
             }

@@ -196,6 +196,11 @@ impl Workspace {
         self.interned.len()
     }
 
+    /// Whether some file changed since it was last lowered.
+    pub fn needs_relower(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
     /// Whether any document is open.
     pub fn has_open(&self) -> bool {
         !self.open.is_empty()
@@ -205,6 +210,9 @@ impl Workspace {
     /// function body re-lowers that function only.
     pub fn relower(&mut self) {
         use rayon::prelude::*;
+        if self.dirty.is_empty() {
+            return;
+        }
         let dirty: Vec<usize> = std::mem::take(&mut self.dirty).into_iter().collect();
         let mut old: Vec<_> = dirty
             .iter()
