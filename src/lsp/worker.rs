@@ -221,6 +221,40 @@ mod tests {
 
     const BUG: &str = "static int f(struct mm_struct *mm)\n{\n\tstruct vm_area_struct *vma = lock_vma_under_rcu(mm, 0);\n\n\tif (!vma)\n\t\treturn 0;\n\tvma_end_read(vma);\n\treturn vma->vm_flags;\n}\n";
 
+    /// Start a worker on an empty workspace, checking with `recheck`; it
+    /// publishes to the returned receiver.
+    fn start(
+        jobs: crossbeam_channel::Receiver<Job>,
+        shared: &Arc<Shared>,
+        recheck: Recheck,
+    ) -> (
+        std::thread::JoinHandle<()>,
+        crossbeam_channel::Receiver<Outgoing>,
+    ) {
+        let ws = Workspace::new(
+            LockModel::builtin(),
+            CheckOptions::default(),
+            Encoding::Utf16,
+        );
+        let (out, published) = crossbeam_channel::unbounded();
+        let shared = shared.clone();
+        let worker = std::thread::spawn(move || run_with(ws, jobs, out, shared, recheck));
+        (worker, published)
+    }
+
+    /// Send `text` as version `version` of `file:///x/f.c`, as the main
+    /// loop does (the newest generation stored first).
+    fn send(jobs: &crossbeam_channel::Sender<Job>, shared: &Shared, text: &str, version: i32) {
+        shared.latest.store(version as u64, Ordering::SeqCst);
+        let job = Job::Text {
+            uri: Uri::from_str("file:///x/f.c").unwrap(),
+            text: Arc::from(text),
+            version,
+            generation: version as u64,
+        };
+        jobs.send(job).unwrap();
+    }
+
     #[test]
     fn a_panicking_check_leaves_the_worker_running() {
         static CALLS: AtomicU64 = AtomicU64::new(0);
@@ -231,28 +265,11 @@ mod tests {
             }
             recheck(ws, stale)
         }
-        let ws = Workspace::new(
-            LockModel::builtin(),
-            CheckOptions::default(),
-            Encoding::Utf16,
-        );
         let (jobs_tx, jobs) = crossbeam_channel::unbounded();
-        let (out, published) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
-        let worker = {
-            let shared = shared.clone();
-            std::thread::spawn(move || run_with(ws, jobs, out, shared, flaky))
-        };
-        let uri = Uri::from_str("file:///x/f.c").unwrap();
+        let (worker, published) = start(jobs, &shared, flaky);
         for version in 1..=2 {
-            shared.latest.store(version as u64, Ordering::SeqCst);
-            let job = Job::Text {
-                uri: uri.clone(),
-                text: Arc::from(BUG),
-                version,
-                generation: version as u64,
-            };
-            jobs_tx.send(job).unwrap();
+            send(&jobs_tx, &shared, BUG, version);
             // The first check (which panics) happens on its own.
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
             while CALLS.load(Ordering::SeqCst) < version as u64 {
@@ -290,32 +307,13 @@ mod tests {
             }
             recheck(ws, stale)
         }
-        let ws = Workspace::new(
-            LockModel::builtin(),
-            CheckOptions::default(),
-            Encoding::Utf16,
-        );
         let (jobs_tx, jobs) = crossbeam_channel::unbounded();
-        let (out, published) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
-        let uri = Uri::from_str("file:///x/f.c").unwrap();
         let clean = BUG.replace("\treturn vma->vm_flags;\n", "\treturn 0;\n");
-        for (version, text) in [(1, clean.as_str()), (2, BUG)] {
-            shared.latest.store(version as u64, Ordering::SeqCst);
-            jobs_tx
-                .send(Job::Text {
-                    uri: uri.clone(),
-                    text: Arc::from(text),
-                    version,
-                    generation: version as u64,
-                })
-                .unwrap();
-        }
+        send(&jobs_tx, &shared, &clean, 1);
+        send(&jobs_tx, &shared, BUG, 2);
         // Both changes are queued before the worker starts: one burst.
-        let worker = {
-            let shared = shared.clone();
-            std::thread::spawn(move || run_with(ws, jobs, out, shared, observed))
-        };
+        let (worker, published) = start(jobs, &shared, observed);
         let note = published
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("a check publishes");
