@@ -39,6 +39,7 @@
 //!
 //! Otherwise the caller lowers the whole file.
 
+use crate::frontend::c::{has_closing_line, lone_braces};
 use crate::frontend::{self, Defines, Lang};
 use crate::ir::{Function, Parse, Unit};
 use crate::source::SourceFile;
@@ -93,8 +94,8 @@ pub fn relower(
     let new_fn_end = (end as i64 + delta) as usize;
     if reparsed
         && (g.parse != Parse::Primary
-            || closing_line(&o[open + 1..end - 1])
-            || closing_line(&n[open + 1..new_fn_end - 1]))
+            || has_closing_line(&o[open + 1..end - 1])
+            || has_closing_line(&n[open + 1..new_fn_end - 1]))
     {
         return None;
     }
@@ -187,16 +188,6 @@ fn plain(lines: &[u8]) -> bool {
         && !lines.split(|&c| c == b'\n').any(|l| l.starts_with(b"}"))
         && !lines.contains(&b'\\')
         && !lines.windows(2).any(|w| w == b"/*" || w == b"*/")
-}
-
-/// Whether a line of `body` starts with `}`.
-fn closing_line(body: &[u8]) -> bool {
-    memchr::memmem::find(body, b"\n}").is_some()
-}
-
-/// Lines that are exactly `{` (the front end's count of function bodies).
-fn lone_braces(lines: &[u8]) -> usize {
-    lines.split(|&c| c == b'\n').filter(|l| *l == b"{").count()
 }
 
 /// The text the edited function is lowered from: the preprocessor

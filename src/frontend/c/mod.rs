@@ -135,8 +135,18 @@ pub fn lower_first_branch(file: &SourceFile, defines: &Defines) -> Unit {
 /// Cheap sign that functions were swallowed by a top-level parse error:
 /// fewer functions than kernel-style `{` lines opening a body.
 fn dropped(src: &[u8], unit: &Unit) -> bool {
-    let braces = src.split(|&c| c == b'\n').filter(|l| *l == b"{").count();
-    unit.functions.len() < braces
+    unit.functions.len() < lone_braces(src)
+}
+
+/// Lines of `text` that are exactly `{` (kernel style: a body opens).
+pub fn lone_braces(text: &[u8]) -> usize {
+    text.split(|&c| c == b'\n').filter(|l| *l == b"{").count()
+}
+
+/// Whether a line inside a body starts with `}`: the body may have
+/// swallowed other functions, so the re-parses do not blank it.
+pub fn has_closing_line(body: &[u8]) -> bool {
+    memchr::memmem::find(body, b"\n}").is_some()
 }
 
 /// The text strictly inside the braces of each function lowered cleanly,
@@ -152,9 +162,7 @@ fn clean_bodies(src: &[u8], unit: &Unit) -> Vec<std::ops::Range<usize>> {
             }
             let open = from + memchr::memchr(b'{', &src[from..end])?;
             let inner = open + 1..end - 1;
-            memchr::memmem::find(&src[inner.clone()], b"\n}")
-                .is_none()
-                .then_some(inner)
+            (!has_closing_line(&src[inner.clone()])).then_some(inner)
         })
         .collect()
 }
